@@ -1,0 +1,92 @@
+/**
+ * HTTP errors as data: one small class per status, each with the exact JSON body it answers with.
+ * Throw them anywhere in a request; the view turns them into the response.
+ */
+
+export type ErrorBody = Record<string, unknown>;
+
+export class HttpError extends Error {
+  readonly status: number;
+  readonly body: ErrorBody;
+  readonly headers: Record<string, string>;
+
+  constructor(status: number, body: ErrorBody | string, headers: Record<string, string> = {}) {
+    const payload = typeof body === 'string' ? { error: body } : body;
+    super(typeof payload.error === 'string' ? payload.error : `HTTP ${status}`);
+    this.name = new.target.name;
+    this.status = status;
+    this.body = payload;
+    this.headers = headers;
+  }
+
+  toJSON(): ErrorBody {
+    return this.body;
+  }
+}
+
+export class BadRequest extends HttpError {
+  constructor(message: string | ErrorBody) {
+    super(400, message);
+  }
+}
+
+/** 400 with the object the app gives, e.g. `{"field-errors": {"title": "required"}}` or `{"error": "…"}`. */
+export class ValidationError extends HttpError {
+  constructor(body: ErrorBody | string) {
+    super(400, body);
+  }
+}
+
+export class Unauthorized extends HttpError {
+  constructor(scheme?: string) {
+    super(401, 'Unauthorized', scheme ? { 'WWW-Authenticate': scheme } : {});
+  }
+}
+
+export class Forbidden extends HttpError {
+  constructor() {
+    super(403, 'Forbidden');
+  }
+}
+
+export class NotFound extends HttpError {
+  constructor(message = 'Not found') {
+    super(404, message);
+  }
+}
+
+export class MethodNotAllowed extends HttpError {
+  constructor(allowed: readonly string[]) {
+    super(405, 'Method not allowed', { Allow: allowed.join(', ') });
+  }
+}
+
+export class Conflict extends HttpError {
+  constructor(body: ErrorBody) {
+    super(409, body);
+  }
+}
+
+export class PayloadTooLarge extends HttpError {
+  constructor(limit: number) {
+    super(413, `The request body is larger than the limit of ${limit} bytes.`);
+  }
+}
+
+export class UnsupportedMediaType extends HttpError {
+  constructor() {
+    super(415, 'The request body must be JSON (Content-Type: application/json).');
+  }
+}
+
+export class ServiceUnavailable extends HttpError {
+  constructor(retryAfterSeconds = 1) {
+    super(503, 'Service Unavailable', { 'Retry-After': String(retryAfterSeconds) });
+  }
+}
+
+export class InternalServerError extends HttpError {
+  constructor() {
+    super(500, 'Internal Server Error');
+  }
+}

@@ -1,0 +1,35 @@
+/**
+ * koa-mongorest: Mongoose models in, a complete REST API out.
+ * Public API — everything an app imports comes from here.
+ */
+export { MongoRest, type MongoRestOptions, type RegisterOptions } from './mongorest.js';
+export {
+  Resource,
+  type ResourceClass,
+  type ObjectsPage,
+  type PermissionHooks,
+  type GetObjectOptions,
+} from './resource.js';
+export { ResourceView, type ResourceViewClass } from './view.js';
+export { AuthenticationBase, type AuthenticationClass, type AuthenticationSpec } from './auth/authentication.js';
+export * as methods from './methods.js';
+export type { MethodMarker, MethodName, Verb, RouteTarget } from './methods.js';
+export * as ops from './query/operators.js';
+export * as operators from './query/operators.js';
+export { Operator, type OperatorOptions, type OperatorClass, type OperatorSpec } from './query/operators.js';
+export {
+  HttpError,
+  ValidationError,
+  BadRequest,
+  Unauthorized,
+  Forbidden,
+  NotFound,
+  MethodNotAllowed,
+  Conflict,
+  PayloadTooLarge,
+  UnsupportedMediaType,
+  ServiceUnavailable,
+  InternalServerError,
+  type ErrorBody,
+} from './errors.js';
+export type { AnyDocument, AnyModel, AnyQuery, PlainDocument, RequestContext } from './types.js';

@@ -1,0 +1,33 @@
+/**
+ * Method markers: which HTTP verb on which route shape each enables. A view lists the ones it allows.
+ * Constants as data, so routing (405 + Allow) and permissions read the same table.
+ */
+
+export type Verb = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+/** `collection` is the view's URL (`/posts/`), `item` is `/posts/<pk>/`. */
+export type RouteTarget = 'collection' | 'item';
+export type MethodName = 'List' | 'Fetch' | 'Create' | 'Update' | 'BulkUpdate' | 'Delete';
+
+export interface MethodMarker {
+  readonly name: MethodName;
+  readonly verb: Verb;
+  readonly target: RouteTarget;
+}
+
+const marker = (name: MethodName, verb: Verb, target: RouteTarget): MethodMarker =>
+  Object.freeze({ name, verb, target });
+
+/** `GET /posts/`: a page of documents. */
+export const List = marker('List', 'GET', 'collection');
+/** `POST /posts/`: create one document. */
+export const Create = marker('Create', 'POST', 'collection');
+/** `PUT /posts/?filters`: apply the body to every matching document. */
+export const BulkUpdate = marker('BulkUpdate', 'PUT', 'collection');
+/** `GET /posts/<pk>/`: one document. */
+export const Fetch = marker('Fetch', 'GET', 'item');
+/** `PUT /posts/<pk>/`: change the keys sent. */
+export const Update = marker('Update', 'PUT', 'item');
+/** `DELETE /posts/<pk>/`: remove one document. */
+export const Delete = marker('Delete', 'DELETE', 'item');
+
+export const allMethods: readonly MethodMarker[] = [List, Create, BulkUpdate, Fetch, Update, Delete];

@@ -1,0 +1,114 @@
+/**
+ * MongoRest: the router that views are registered on. Each view gets two routes on @koa/router — its
+ * collection URL and `<url><pk>` — both with an optional trailing slash, answering every verb so that
+ * disabled methods get 405 + Allow from the view rather than falling through.
+ */
+import Router from '@koa/router';
+import type { Middleware } from 'koa';
+import { NotFound } from './errors.js';
+import { toHttpError } from './http/error-response.js';
+import { metaOf } from './resource-meta.js';
+import type { RequestContext } from './types.js';
+import { ViewBinding, type ResourceViewClass, type ServeSettings } from './view.js';
+
+export interface MongoRestOptions {
+  /** Mounted before every view URL, e.g. `/api`. Default `''`. */
+  prefix?: string;
+  /** Largest request body in bytes (413 above). Default 1 MB. */
+  bodyLimit?: number;
+  /** Deadline for each database operation; past it the request answers 503. Default 2000 ms. */
+  databaseTimeoutMS?: number;
+  /** Called with every unexpected error (answered 500 without details). Default: `console.error`. */
+  onError?: (error: unknown, ctx: RequestContext) => void;
+}
+
+export interface RegisterOptions {
+  /** Collection URL, e.g. `/posts/`. Default: `/<model name lowercased>/`. */
+  url?: string;
+  /** Route name (for `router.url(name, …)`). Default: the model name lowercased. */
+  name?: string;
+}
+
+const defaultOnError = (error: unknown) => console.error('[koa-mongorest] unexpected error:', error);
+
+export class MongoRest {
+  readonly prefix: string;
+  /** The underlying @koa/router instance (routes live here). */
+  readonly router: Router;
+  private readonly settings: ServeSettings;
+  private readonly onError: (error: unknown, ctx: RequestContext) => void;
+  private readonly bindings = new Map<string, ViewBinding>();
+  private readonly names = new Set<string>();
+
+  constructor(options: MongoRestOptions = {}) {
+    this.prefix = normalizePrefix(options.prefix ?? '');
+    this.router = new Router(this.prefix ? { prefix: this.prefix } : {});
+    this.settings = {
+      bodyLimit: options.bodyLimit ?? 1024 * 1024,
+      databaseTimeoutMS: options.databaseTimeoutMS ?? 2000,
+    };
+    this.onError = options.onError ?? defaultOnError;
+  }
+
+  /** Registers a view class (instantiated once, here); throws on configuration errors. */
+  register(View: ResourceViewClass, options: RegisterOptions = {}): this {
+    const view = new View();
+    if (typeof view.resource !== 'function') throw new TypeError(`${View.name}.resource must be a Resource class.`);
+    if (!Array.isArray(view.methods)) throw new TypeError(`${View.name}.methods must be a list of methods.* markers.`);
+    const meta = metaOf(new view.resource());
+    const modelName = meta.model.modelName.toLowerCase();
+    const url = options.url ?? `/${modelName}/`;
+    if (!url.startsWith('/')) throw new TypeError(`The URL of ${View.name} must start with "/" (got ${JSON.stringify(url)}).`);
+    const base = url.replace(/\/+$/, '');
+    if (this.bindings.has(base)) throw new Error(`A view is already registered at ${JSON.stringify(url)}.`);
+    const name = options.name ?? modelName;
+    if (this.names.has(name)) throw new Error(`A view named ${JSON.stringify(name)} is already registered.`);
+
+    const binding = new ViewBinding(view, this.prefix + base, url.endsWith('/'), this.settings);
+    this.bindings.set(base, binding);
+    this.names.add(name);
+    this.router.all(name, `${base}{/}`, this.endpoint(binding, 'collection'));
+    this.router.all(`${name}-item`, `${base}/:pk{/}`, this.endpoint(binding, 'item'));
+    return this;
+  }
+
+  /** Middleware serving the registered views (views registered later are served too). */
+  routes(): Middleware {
+    return this.router.routes() as unknown as Middleware;
+  }
+
+  /** Middleware answering JSON 404 for paths under the prefix that no view matched. Use after `routes()`. */
+  allowedMethods(): Middleware {
+    return async (ctx, next) => {
+      await next();
+      if (ctx.status === 404 && ctx.body == null && this.isUnderPrefix(ctx.path)) {
+        ctx.status = 404;
+        ctx.body = new NotFound().body;
+      }
+    };
+  }
+
+  private isUnderPrefix(path: string): boolean {
+    return this.prefix === '' || path === this.prefix || path.startsWith(`${this.prefix}/`);
+  }
+
+  private endpoint(binding: ViewBinding, target: 'collection' | 'item'): Middleware {
+    return async (ctx) => {
+      try {
+        await binding.serve(ctx, target, ctx.params?.pk as string | undefined);
+      } catch (thrown) {
+        const { error, unexpected } = toHttpError(thrown, binding.meta);
+        if (unexpected) this.onError(thrown, ctx);
+        ctx.remove('Location');
+        ctx.set(error.headers);
+        ctx.status = error.status;
+        ctx.body = error.body;
+      }
+    };
+  }
+}
+
+function normalizePrefix(prefix: string): string {
+  if (prefix === '' || prefix === '/') return '';
+  return `/${prefix.replace(/^\/+|\/+$/g, '')}`;
+}

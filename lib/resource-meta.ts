@@ -1,0 +1,118 @@
+/**
+ * What a Resource class declares, resolved once per class (at registration) into lookup tables:
+ * default and optional fields, renames in both directions, computed and writable fields, ordering.
+ * Configuration mistakes throw here, at startup, never at request time.
+ */
+import type { Schema } from 'mongoose';
+import type { AnyModel } from './types.js';
+import type { Resource } from './resource.js';
+
+export interface ResourceMeta {
+  readonly name: string;
+  readonly model: AnyModel;
+  readonly schema: Schema;
+  /** Internal names output by default, in declaration order. */
+  readonly fields: readonly string[];
+  /** Internal names output only on request (`_fields=x` or `_fields=_all`). */
+  readonly optionalFields: readonly string[];
+  /** Fields that are methods of the resource: `method(doc, ctx)` gives the value. */
+  readonly computed: ReadonlySet<string>;
+  /** Internal names accepted in request bodies. */
+  readonly writable: ReadonlySet<string>;
+  /** API name → internal name, for every selectable field (renamed or not). */
+  readonly byApiName: ReadonlyMap<string, string>;
+  /** Internal name → API name, for every selectable field. */
+  readonly apiNames: ReadonlyMap<string, string>;
+  /** API names allowed in `_order_by` → internal names. */
+  readonly ordering: ReadonlyMap<string, string>;
+}
+
+const metas = new WeakMap<object, ResourceMeta>();
+const hiddenPaths = new Set(['_id', '__v']);
+
+export function metaOf(resource: Resource): ResourceMeta {
+  const key = resource.constructor;
+  let meta = metas.get(key);
+  if (!meta) {
+    meta = resolveMeta(resource);
+    metas.set(key, meta);
+  }
+  return meta;
+}
+
+/** Top-level schema paths in declaration order (nested objects by their first segment). */
+export function topLevelPaths(schema: Schema): string[] {
+  const seen = new Set<string>();
+  for (const path of Object.keys(schema.paths)) seen.add(path.split('.')[0]!);
+  return [...seen];
+}
+
+function isModel(value: unknown): value is AnyModel {
+  return typeof value === 'function' && 'schema' in value && typeof (value as AnyModel).find === 'function';
+}
+
+function resolveMeta(resource: Resource): ResourceMeta {
+  const name = resource.constructor.name || 'Resource';
+  const model: unknown = resource.document;
+  if (!isModel(model)) throw new TypeError(`${name}.document must be a Mongoose model.`);
+  const schema = model.schema;
+  const schemaFields = topLevelPaths(schema).filter((path) => !hiddenPaths.has(path));
+  const fields = [...(resource.fields ?? ['id', ...schemaFields])];
+  const optionalFields = resource.optionalFields.filter((field) => !fields.includes(field));
+  const known = [...fields, ...optionalFields];
+
+  const isSchemaField = (field: string) => schema.pathType(field) !== 'adhocOrUndefined';
+  const computed = new Set(
+    known.filter(
+      (field) =>
+        field !== 'id' &&
+        !isSchemaField(field) &&
+        typeof (resource as unknown as Record<string, unknown>)[field] === 'function',
+    ),
+  );
+  for (const field of known) {
+    if (field !== 'id' && !computed.has(field) && !isSchemaField(field)) {
+      throw new TypeError(`${name}: field ${JSON.stringify(field)} is neither a schema path nor a method.`);
+    }
+  }
+
+  const apiNames = new Map<string, string>();
+  const byApiName = new Map<string, string>();
+  for (const [internal, api] of Object.entries(resource.renameFields)) {
+    if (typeof api !== 'string' || api.length === 0) {
+      throw new TypeError(`${name}.renameFields[${JSON.stringify(internal)}] must be a non-empty string.`);
+    }
+  }
+  for (const field of new Set([...known, ...Object.keys(resource.renameFields)])) {
+    const api = Object.hasOwn(resource.renameFields, field) ? resource.renameFields[field]! : field;
+    const clash = byApiName.get(api);
+    if (clash !== undefined) {
+      throw new TypeError(
+        `${name}.renameFields must be one-to-one: ${JSON.stringify(clash)} and ${JSON.stringify(field)} are both exposed as ${JSON.stringify(api)}.`,
+      );
+    }
+    byApiName.set(api, field);
+    apiNames.set(field, api);
+  }
+
+  const writable = new Set(
+    known.filter((field) => field !== 'id' && !hiddenPaths.has(field) && !computed.has(field) && isSchemaField(field)),
+  );
+
+  const ordering = new Map<string, string>();
+  for (const api of resource.allowedOrdering) {
+    const internal = byApiName.get(api) ?? (isSchemaField(api) && !apiNames.has(api) ? api : undefined);
+    if (internal === undefined) throw new TypeError(`${name}.allowedOrdering names an unknown field ${JSON.stringify(api)}.`);
+    ordering.set(api, internal === 'id' ? '_id' : internal);
+  }
+
+  for (const [setting, value] of [
+    ['defaultLimit', resource.defaultLimit],
+    ['maxLimit', resource.maxLimit],
+    ['bulkUpdateLimit', resource.bulkUpdateLimit],
+  ] as const) {
+    if (!Number.isSafeInteger(value) || value < 0) throw new TypeError(`${name}.${setting} must be a non-negative integer.`);
+  }
+
+  return { name, model, schema, fields, optionalFields, computed, writable, byApiName, apiNames, ordering };
+}

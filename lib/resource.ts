@@ -1,0 +1,294 @@
+/**
+ * Resource: wraps a Mongoose model and says which fields, filters, renames and relations the API has.
+ * Configuration is declared as class fields on a subclass; the methods are the override points apps
+ * hook into. A fresh instance serves each request.
+ */
+import type { Schema } from 'mongoose';
+import { Conflict, Forbidden } from './errors.js';
+import { apiPath } from './http/error-response.js';
+import { duplicateFields, isDuplicateKeyError } from './write/duplicates.js';
+import { withDeadline } from './http/database.js';
+import type { OperatorSpec } from './query/operators.js';
+import { parsePage, splitList, firstValue, type PagePlan } from './query/params.js';
+import { callQueryHook, isQuery } from './query/thenable.js';
+import { metaOf, type ResourceMeta } from './resource-meta.js';
+import { serializeFields } from './serialize/serialize.js';
+import type {
+  AnyDocument,
+  AnyModel,
+  AnyQuery,
+  MaybePromise,
+  PlainDocument,
+  RequestContext,
+} from './types.js';
+
+/** A Resource subclass, as given to views and `relatedResources`. */
+export type ResourceClass = new () => Resource;
+
+/** What `getObjects` returns: one page, whether more follow, and extra keys for the list envelope. */
+export interface ObjectsPage {
+  objects: PlainDocument[];
+  hasMore: boolean;
+  extra?: Record<string, unknown>;
+}
+
+/** The permission hooks of the view serving the request (SPEC §3); every lookup goes through them. */
+export interface PermissionHooks {
+  hasReadPermission(ctx: RequestContext, query: AnyQuery): MaybePromise<AnyQuery>;
+  hasAddPermission(ctx: RequestContext, doc: AnyDocument): MaybePromise<boolean>;
+  hasChangePermission(ctx: RequestContext, doc: AnyDocument): MaybePromise<boolean>;
+  hasDeletePermission(ctx: RequestContext, doc: AnyDocument): MaybePromise<boolean>;
+}
+
+/** Per-request wiring set by the view: permission hooks and the database deadline. */
+export interface RequestScope {
+  permissions: PermissionHooks;
+  databaseTimeoutMS: number;
+}
+
+const openScope: RequestScope = {
+  permissions: {
+    hasReadPermission: (_ctx, query) => query,
+    hasAddPermission: () => true,
+    hasChangePermission: () => true,
+    hasDeletePermission: () => true,
+  },
+  databaseTimeoutMS: 2000,
+};
+
+export const scopeKey = Symbol('koa-mongorest.scope');
+const fieldsCache = Symbol('koa-mongorest.fields');
+
+export interface GetObjectOptions {
+  /** `true` for updates and deletes: the full hydrated Mongoose document instead of a lean projection. */
+  forWrite?: boolean;
+}
+
+export class Resource {
+  /** The Mongoose model this resource serves. Required. */
+  document!: AnyModel;
+  /** Internal names output by default; default: `id` then every schema path except `_id`/`__v`. */
+  fields?: string[];
+  /** Output only when named in `_fields` or with `_fields=_all`. */
+  optionalFields: string[] = [];
+  /** `{ internal: api }`, one-to-one; applies to output, input, filters, `_fields` and `_order_by`. */
+  renameFields: Record<string, string> = {};
+  /** `{ field: ResourceClass }`: references and sub-documents serialized by another resource. */
+  relatedResources: Record<string, ResourceClass> = {};
+  /** Related fields whose nested objects are created/updated on write. */
+  saveRelatedFields: string[] = [];
+  /** `{ discriminatorName: ResourceClass }` for polymorphic collections. */
+  childDocumentResources: Record<string, ResourceClass> = {};
+  /** Discriminator used on create when the body names none. */
+  defaultChildResourceDocument?: string;
+  /** `{ apiField: [operators] }`; dotted keys filter sub-document paths. */
+  filters: Record<string, OperatorSpec[]> = {};
+  /** API field names that `_order_by` may use, either direction. */
+  allowedOrdering: string[] = [];
+  paginate = true;
+  defaultLimit = 100;
+  maxLimit = 100;
+  bulkUpdateLimit = 1000;
+
+  /** Set by the view that serves the request. */
+  [scopeKey]: RequestScope = openScope;
+  private [fieldsCache]?: { ctx: RequestContext; fields: string[] };
+
+  /** The resolved configuration of this resource class (cached per class). */
+  get meta(): ResourceMeta {
+    return metaOf(this);
+  }
+
+  get schema(): Schema {
+    return this.document.schema;
+  }
+
+  // ---- lookups -------------------------------------------------------------------------------------
+
+  /**
+   * The base query every lookup starts from. Override to narrow what the resource ever serves.
+   * Return the query synchronously: a Mongoose query is a thenable, so an `async` method returning
+   * one would run it.
+   */
+  getQueryset(_ctx: RequestContext): AnyQuery {
+    return this.document.find();
+  }
+
+  /**
+   * One document by primary key, within the queryset and the reader's permission, or `null`.
+   * Reads are lean and projected to the requested fields; writes get the full Mongoose document.
+   */
+  async getObject(ctx: RequestContext, pk: unknown, options: GetObjectOptions = {}): Promise<PlainDocument | AnyDocument | null> {
+    const query = await this.readableQuery(ctx, { _id: pk });
+    if (options.forWrite) return this.run(query.findOne().exec()) as Promise<AnyDocument | null>;
+    const projection = this.projectionFor(await this.requestFields(ctx));
+    if (projection) query.select(projection);
+    return this.run(query.findOne().lean().exec()) as Promise<PlainDocument | null>;
+  }
+
+  /**
+   * One page of the (already filtered, ordered and projected) `query`: applies `_skip`/`_limit`, fetching
+   * one document more than the page to learn `hasMore`. Override to add `extra` keys to the envelope.
+   */
+  async getObjects(ctx: RequestContext, query: AnyQuery): Promise<ObjectsPage> {
+    const page = this.pagePlan(ctx);
+    if (!page) return { objects: (await this.run(query.lean().exec())) as PlainDocument[], hasMore: false };
+    if (page.limit === 0) {
+      // limit(0) would mean "no limit" to MongoDB: ask only whether anything is there.
+      const probe = (await this.run(query.skip(page.skip).limit(1).select({ _id: 1 }).lean().exec())) as unknown[];
+      return { objects: [], hasMore: probe.length > 0 };
+    }
+    const rows = (await this.run(query.skip(page.skip).limit(page.limit + 1).lean().exec())) as PlainDocument[];
+    const hasMore = rows.length > page.limit;
+    if (hasMore) rows.length = page.limit;
+    return { objects: rows, hasMore };
+  }
+
+  /**
+   * The base of every lookup, reads and writes: the queryset, ANDed with the client's `filter` (built
+   * from the declared filters), then narrowed by the view's `hasReadPermission`. The query comes back
+   * inert (see query/thenable.ts): run it with `exec()`.
+   */
+  async readableQuery(ctx: RequestContext, filter?: Record<string, unknown>): Promise<AnyQuery> {
+    const base = this.getQueryset(ctx);
+    if (!isQuery(base)) throw new TypeError(`${this.meta.name}.getQueryset must return a Mongoose query.`);
+    if (filter && Object.keys(filter).length > 0) base.and([filter]);
+    const { permissions } = this[scopeKey];
+    return callQueryHook(base, 'hasReadPermission', (query) => permissions.hasReadPermission(ctx, query));
+  }
+
+  // ---- output --------------------------------------------------------------------------------------
+
+  /**
+   * Internal names of the fields this response outputs: the defaults, or those named by `_fields`
+   * (API names; `_all` adds the optional fields; unknown names are ignored).
+   */
+  getFields(ctx: RequestContext): MaybePromise<string[]> {
+    const meta = this.meta;
+    const raw = firstValue(ctx.query._fields);
+    if (raw === undefined) return [...meta.fields];
+    const requested = splitList(raw);
+    if (requested.includes('_all')) return [...meta.fields, ...meta.optionalFields];
+    const wanted = new Set<string>();
+    for (const api of requested) {
+      const internal = meta.byApiName.get(api);
+      if (internal !== undefined) wanted.add(internal);
+    }
+    return [...meta.fields, ...meta.optionalFields].filter((field) => wanted.has(field));
+  }
+
+  /** The output of one document (a lean object or `toObject()` of a Mongoose document). */
+  async serialize(doc: PlainDocument, ctx: RequestContext): Promise<PlainDocument> {
+    return serializeFields(this, doc, ctx, await this.requestFields(ctx));
+  }
+
+  /** Serializes a page; the place where related documents are loaded in batch before `serialize`. */
+  async serializeMany(docs: PlainDocument[], ctx: RequestContext): Promise<PlainDocument[]> {
+    await this.requestFields(ctx);
+    return Promise.all(docs.map((doc) => this.serialize(doc, ctx)));
+  }
+
+  // ---- writes --------------------------------------------------------------------------------------
+
+  /** Hook for request-level checks beyond the schema; throw `ValidationError` to answer 400. */
+  validateRequest(_ctx: RequestContext, _data: PlainDocument, _doc?: AnyDocument): MaybePromise<void> {}
+
+  /** Builds, validates, authorizes (hasAddPermission, before anything is saved) and saves a document. */
+  async createObject(ctx: RequestContext, data: PlainDocument): Promise<AnyDocument> {
+    const doc = new this.document(data) as AnyDocument;
+    await doc.validate();
+    this.authorize(await this[scopeKey].permissions.hasAddPermission(ctx, doc));
+    await this.saveDocument(doc);
+    return doc;
+  }
+
+  /** Authorizes on the stored state (hasChangePermission), applies the keys sent, validates and saves. */
+  async updateObject(ctx: RequestContext, doc: AnyDocument, data: PlainDocument): Promise<AnyDocument> {
+    this.authorize(await this[scopeKey].permissions.hasChangePermission(ctx, doc));
+    this.applyChanges(doc, data);
+    await doc.validate();
+    await this.saveDocument(doc);
+    return doc;
+  }
+
+  /**
+   * Bulk update, all or nothing as far as the server allows: every document is authorized
+   * (hasChangePermission on its stored state), then changed and validated, before any is saved.
+   * Returns how many were saved.
+   */
+  async updateObjects(ctx: RequestContext, docs: AnyDocument[], data: PlainDocument): Promise<number> {
+    const { hasChangePermission } = this[scopeKey].permissions;
+    for (const doc of docs) this.authorize(await hasChangePermission(ctx, doc));
+    for (const doc of docs) {
+      this.applyChanges(doc, data);
+      await doc.validate();
+    }
+    await Promise.all(docs.map((doc) => this.saveDocument(doc)));
+    return docs.length;
+  }
+
+  /** Authorizes (hasDeletePermission) and removes the document. */
+  async deleteObject(ctx: RequestContext, doc: AnyDocument): Promise<void> {
+    this.authorize(await this[scopeKey].permissions.hasDeletePermission(ctx, doc));
+    await this.run(doc.deleteOne());
+  }
+
+  /** Sets each top-level key sent; a nested object replaces the stored one (PUT semantics per key). */
+  applyChanges(doc: AnyDocument, data: PlainDocument): void {
+    for (const [key, value] of Object.entries(data)) doc.set(key, value);
+  }
+
+  // ---- plumbing ------------------------------------------------------------------------------------
+
+  /** Runs a database operation under the request's deadline (503 instead of a hang). */
+  run<T>(operation: PromiseLike<T>): Promise<T> {
+    return withDeadline(operation, this[scopeKey].databaseTimeoutMS);
+  }
+
+  /** `_skip`/`_limit` of this request, validated (400 on bad values); `undefined` when not paginating. */
+  pagePlan(ctx: RequestContext): PagePlan | undefined {
+    return parsePage(ctx.query, this);
+  }
+
+  /** `getFields(ctx)`, computed once per request. */
+  async requestFields(ctx: RequestContext): Promise<string[]> {
+    const cached = this[fieldsCache];
+    if (cached && cached.ctx === ctx) return cached.fields;
+    const fields = await this.getFields(ctx);
+    this[fieldsCache] = { ctx, fields };
+    return fields;
+  }
+
+  /**
+   * The projection that loads just what `fields` output, pushed into the query. Computed fields may read
+   * any path, so when one is requested the whole document is loaded.
+   */
+  projectionFor(fields: readonly string[]): Record<string, 1> | undefined {
+    const meta = this.meta;
+    if (fields.some((field) => meta.computed.has(field))) return undefined;
+    const projection: Record<string, 1> = { _id: 1 };
+    for (const field of fields) if (field !== 'id') projection[field] = 1;
+    return projection;
+  }
+
+  /**
+   * Saves an already validated document under the deadline; a unique-index violation becomes a 409
+   * naming the API field(s).
+   */
+  async saveDocument(doc: AnyDocument): Promise<void> {
+    try {
+      await this.run(doc.save({ validateBeforeSave: false }));
+    } catch (error) {
+      if (!isDuplicateKeyError(error)) throw error;
+      const fields = await duplicateFields(error, this.meta, doc, (operation) => this.run(operation));
+      const fieldErrors: Record<string, string> = {};
+      for (const field of fields) fieldErrors[apiPath(this.meta, field)] = 'already exists';
+      throw new Conflict({ error: 'A document with the same unique value already exists.', 'field-errors': fieldErrors });
+    }
+  }
+
+  /** Permission hooks answer `true` to allow; anything else (false, undefined) refuses: fail closed. */
+  private authorize(allowed: boolean): void {
+    if (allowed !== true) throw new Forbidden();
+  }
+}

@@ -1,0 +1,123 @@
+/**
+ * ResourceView: which methods a resource answers, who may call them, and the per-request pipeline,
+ * read top to bottom: route → method check → authenticate → handler (parse, permission, database,
+ * serialize). Errors thrown anywhere become JSON responses in `MongoRest`.
+ */
+import { authenticate, instantiateStrategies, type AuthenticationBase, type AuthenticationSpec } from './auth/authentication.js';
+import { MethodNotAllowed, NotFound } from './errors.js';
+import { list, fetch } from './handlers/read.js';
+import { bulkUpdate, create, remove, update } from './handlers/write.js';
+import type { MethodMarker, RouteTarget, Verb } from './methods.js';
+import { scopeKey, type PermissionHooks, type Resource, type ResourceClass } from './resource.js';
+import { metaOf, type ResourceMeta } from './resource-meta.js';
+import type { AnyDocument, AnyQuery, MaybePromise, RequestContext } from './types.js';
+
+export class ResourceView implements PermissionHooks {
+  /** The Resource class this view serves. Required. */
+  resource!: ResourceClass;
+  /** The enabled `methods.*` markers. Required. */
+  methods!: MethodMarker[];
+  /** Strategies; the request passes when none is listed or any one authorizes. */
+  authenticationMethods: AuthenticationSpec[] = [];
+
+  /** Narrows every lookup (list, fetch, update, delete, bulk); return the query, e.g. `query.where({ owner })`. */
+  hasReadPermission(_ctx: RequestContext, query: AnyQuery): MaybePromise<AnyQuery> {
+    return query;
+  }
+  /** Runs on the built and validated document before it is saved; `false` → 403, nothing written. */
+  hasAddPermission(_ctx: RequestContext, _doc: AnyDocument): MaybePromise<boolean> {
+    return true;
+  }
+  /** Runs on the stored state before the change; `false` → 403, nothing written. */
+  hasChangePermission(_ctx: RequestContext, _doc: AnyDocument): MaybePromise<boolean> {
+    return true;
+  }
+  /** Runs on the stored document before it is removed; `false` → 403. */
+  hasDeletePermission(_ctx: RequestContext, _doc: AnyDocument): MaybePromise<boolean> {
+    return true;
+  }
+}
+
+export type ResourceViewClass = new () => ResourceView;
+
+/** Settings of the MongoRest a view is registered on. */
+export interface ServeSettings {
+  bodyLimit: number;
+  databaseTimeoutMS: number;
+}
+
+/** A view registered at a URL: the instance, its method table and where its items live. */
+export class ViewBinding {
+  readonly strategies: AuthenticationBase[];
+  readonly meta: ResourceMeta;
+  private readonly byRoute: Record<RouteTarget, Map<Verb, MethodMarker>> = { collection: new Map(), item: new Map() };
+
+  constructor(
+    readonly view: ResourceView,
+    /** Full path of the collection, prefix included, without trailing slash (`/api/posts`). */
+    readonly path: string,
+    /** Whether item URLs are written with a trailing slash (as the view's URL was registered). */
+    private readonly trailingSlash: boolean,
+    private readonly settings: ServeSettings,
+  ) {
+    for (const marker of view.methods) this.byRoute[marker.target].set(marker.verb, marker);
+    this.strategies = instantiateStrategies(view.authenticationMethods);
+    this.meta = metaOf(new view.resource());
+  }
+
+  itemUrl(id: unknown): string {
+    return `${this.path}/${encodeURIComponent(String(id))}${this.trailingSlash ? '/' : ''}`;
+  }
+
+  /** Verbs answered on a route shape, for `Allow`. */
+  allowedVerbs(target: RouteTarget): string[] {
+    const verbs: string[] = [...this.byRoute[target].keys()];
+    if (verbs.includes('GET')) verbs.push('HEAD');
+    verbs.push('OPTIONS');
+    return verbs;
+  }
+
+  newResource(): Resource {
+    const resource = new this.view.resource();
+    resource[scopeKey] = { permissions: this.view, databaseTimeoutMS: this.settings.databaseTimeoutMS };
+    return resource;
+  }
+
+  /** Serves one request on this view's collection or item route. */
+  async serve(ctx: RequestContext, target: RouteTarget, pk?: string): Promise<void> {
+    if (ctx.method === 'OPTIONS') return this.options(ctx, target);
+    const verb = (ctx.method === 'HEAD' ? 'GET' : ctx.method) as Verb;
+    const marker = this.byRoute[target].get(verb);
+    if (!marker) {
+      if (target === 'item' && verb === 'POST' && this.byRoute.collection.has('POST')) {
+        throw new NotFound('Did you mean to use PUT?');
+      }
+      throw new MethodNotAllowed(this.allowedVerbs(target));
+    }
+    await authenticate(ctx, this.strategies);
+    const resource = this.newResource();
+    const body = { limit: this.settings.bodyLimit };
+    switch (marker.name) {
+      case 'List':
+        return list(ctx, resource);
+      case 'Fetch':
+        return fetch(ctx, resource, pk!);
+      case 'Create':
+        return create(ctx, resource, body, (id) => this.itemUrl(id));
+      case 'Update':
+        return update(ctx, resource, body, pk!);
+      case 'BulkUpdate':
+        return bulkUpdate(ctx, resource, body);
+      case 'Delete':
+        return remove(ctx, resource, pk!);
+    }
+  }
+
+  /** OPTIONS: the `Allow` list; authenticated like GET, except CORS preflights, which carry no credentials. */
+  private async options(ctx: RequestContext, target: RouteTarget): Promise<void> {
+    const preflight = ctx.get('Origin') !== '' && ctx.get('Access-Control-Request-Method') !== '';
+    if (!preflight) await authenticate(ctx, this.strategies);
+    ctx.set('Allow', this.allowedVerbs(target).join(', '));
+    ctx.status = 204;
+  }
+}
