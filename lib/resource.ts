@@ -3,8 +3,8 @@
  * Configuration is declared as class fields on a subclass; the methods are the override points apps
  * hook into. A fresh instance serves each request.
  */
-import type { Schema } from 'mongoose';
-import { Conflict, Forbidden } from './errors.js';
+import mongoose from 'mongoose';
+import { Conflict, Forbidden, ServiceUnavailable } from './errors.js';
 import { apiPath } from './http/error-response.js';
 import { duplicateFields, isDuplicateKeyError } from './write/duplicates.js';
 import { withDeadline } from './http/database.js';
@@ -99,7 +99,7 @@ export class Resource {
     return metaOf(this);
   }
 
-  get schema(): Schema {
+  get schema(): mongoose.Schema {
     return this.document.schema;
   }
 
@@ -230,7 +230,7 @@ export class Resource {
   /** Authorizes (hasDeletePermission) and removes the document. */
   async deleteObject(ctx: RequestContext, doc: AnyDocument): Promise<void> {
     this.authorize(await this[scopeKey].permissions.hasDeletePermission(ctx, doc));
-    await this.run(doc.deleteOne());
+    await this.runWrite(() => doc.deleteOne());
   }
 
   /** Sets each top-level key sent; a nested object replaces the stored one (PUT semantics per key). */
@@ -243,6 +243,17 @@ export class Resource {
   /** Runs a database operation under the request's deadline (503 instead of a hang). */
   run<T>(operation: PromiseLike<T>): Promise<T> {
     return withDeadline(operation, this[scopeKey].databaseTimeoutMS);
+  }
+
+  /**
+   * Runs a write only while the connection is up: Mongoose would otherwise buffer it and run it after
+   * reconnecting — after the client was told 503 — so a retrying client would write twice.
+   */
+  runWrite<T>(operation: () => PromiseLike<T>): Promise<T> {
+    if (this.document.db.readyState !== mongoose.ConnectionStates.connected) {
+      return Promise.reject(new ServiceUnavailable(1));
+    }
+    return this.run(operation());
   }
 
   /** `_skip`/`_limit` of this request, validated (400 on bad values); `undefined` when not paginating. */
@@ -277,7 +288,7 @@ export class Resource {
    */
   async saveDocument(doc: AnyDocument): Promise<void> {
     try {
-      await this.run(doc.save({ validateBeforeSave: false }));
+      await this.runWrite(() => doc.save({ validateBeforeSave: false }));
     } catch (error) {
       if (!isDuplicateKeyError(error)) throw error;
       const fields = await duplicateFields(error, this.meta, doc, (operation) => this.run(operation));

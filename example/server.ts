@@ -1,0 +1,34 @@
+/**
+ * `npm run example`: the blog API on http://127.0.0.1:3000/api/. The database is MONGODB_URI if set,
+ * else one the test harness provisions (mongodb-memory-server, or FerretDB built on first use).
+ */
+import mongoose from 'mongoose';
+import { resolveServer } from '../test/fixtures/server/resolve.js';
+import { createApp } from './api.js';
+import { defineModels } from './models.js';
+import { seed } from './seed.js';
+
+const port = Number(process.env.PORT ?? 3000);
+const database = await resolveServer();
+console.log(`[example] database: ${database.label}`);
+const connection = mongoose.createConnection(database.uri, {
+  dbName: process.env.MONGODB_DB ?? 'koa_mongorest_example',
+  serverSelectionTimeoutMS: 5000,
+});
+await connection.asPromise();
+const models = defineModels(connection);
+await Promise.all([models.User.init(), models.Post.init()]);
+await seed(models);
+
+const server = createApp(models).listen(port, '127.0.0.1', () => {
+  console.log(`[example] blog API listening: try  curl http://127.0.0.1:${port}/api/posts/`);
+});
+
+const shutdown = async () => {
+  server.close();
+  await connection.close();
+  await database.stop();
+  process.exit(0);
+};
+process.on('SIGINT', () => void shutdown());
+process.on('SIGTERM', () => void shutdown());
