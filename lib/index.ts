@@ -11,7 +11,11 @@ export {
   type GetObjectOptions,
 } from './resource.js';
 export { ResourceView, type ResourceViewClass } from './view.js';
-export { AuthenticationBase, type AuthenticationClass, type AuthenticationSpec } from './auth/authentication.js';
+export { AuthenticationBase, AnonymousAuthentication, type AuthenticationClass, type AuthenticationSpec } from './auth/authentication.js';
+export { ApiKeyAuthentication, type ApiKeyOptions } from './auth/api-key.js';
+export { BearerAuthentication, type BearerOptions } from './auth/bearer.js';
+export type { VerifyCredential, StaticSecrets, StaticKeyUser } from './auth/credentials.js';
+export { allow, deny, authenticated, role, rolesOf, type PermissionRule, type MethodPermissions } from './auth/roles.js';
 export * as methods from './methods.js';
 export type { MethodMarker, MethodName, Verb, RouteTarget } from './methods.js';
 export * as ops from './query/operators.js';

@@ -6,7 +6,10 @@
 import Router from '@koa/router';
 import type { Middleware } from 'koa';
 import { NotFound } from './errors.js';
+import { filterTargetOf } from './handlers/shared.js';
 import { toHttpError } from './http/error-response.js';
+import type { MethodMarker } from './methods.js';
+import { compileFilters } from './query/filters.js';
 import { metaOf } from './resource-meta.js';
 import type { RequestContext } from './types.js';
 import { ViewBinding, type ResourceViewClass, type ServeSettings } from './view.js';
@@ -55,14 +58,26 @@ export class MongoRest {
     const view = new View();
     if (typeof view.resource !== 'function') throw new TypeError(`${View.name}.resource must be a Resource class.`);
     if (!Array.isArray(view.methods)) throw new TypeError(`${View.name}.methods must be a list of methods.* markers.`);
-    const meta = metaOf(new view.resource());
+    const stray = view.methods.find((marker) => !isMethodMarker(marker));
+    if (stray !== undefined) {
+      throw new TypeError(`${View.name}.methods must be a list of methods.* markers (got ${describe(stray)}).`);
+    }
+    const resource = new view.resource();
+    const meta = metaOf(resource);
+    compileFilters(filterTargetOf(resource), meta.name); // filter configuration mistakes throw here, at startup
     const modelName = meta.model.modelName.toLowerCase();
     const url = options.url ?? `/${modelName}/`;
     if (!url.startsWith('/')) throw new TypeError(`The URL of ${View.name} must start with "/" (got ${JSON.stringify(url)}).`);
+    if (routeSyntax.test(url)) {
+      throw new TypeError(`The URL of ${View.name} may only contain literal path segments (got ${JSON.stringify(url)}).`);
+    }
     const base = url.replace(/\/+$/, '');
     if (this.bindings.has(base)) throw new Error(`A view is already registered at ${JSON.stringify(url)}.`);
     const name = options.name ?? modelName;
-    if (this.names.has(name)) throw new Error(`A view named ${JSON.stringify(name)} is already registered.`);
+    if (this.names.has(name)) {
+      const hint = options.name === undefined ? ' (pass { name } to register another view of the same model)' : '';
+      throw new Error(`A view named ${JSON.stringify(name)} is already registered${hint}.`);
+    }
 
     const binding = new ViewBinding(view, this.prefix + base, url.endsWith('/'), this.settings);
     this.bindings.set(base, binding);
@@ -106,6 +121,19 @@ export class MongoRest {
       }
     };
   }
+}
+
+/** Characters with a meaning in @koa/router paths (parameters, wildcards, groups): URLs are literal. */
+const routeSyntax = /[:*?+(){}[\]!\\]/;
+
+function isMethodMarker(value: unknown): value is MethodMarker {
+  if (typeof value !== 'object' || value === null) return false;
+  const { name, verb, target } = value as Partial<MethodMarker>;
+  return typeof name === 'string' && typeof verb === 'string' && (target === 'collection' || target === 'item');
+}
+
+function describe(value: unknown): string {
+  return typeof value === 'string' ? JSON.stringify(value) : typeof value === 'function' ? `function ${value.name}` : String(value);
 }
 
 function normalizePrefix(prefix: string): string {

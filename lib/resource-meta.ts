@@ -6,6 +6,7 @@
 import type { Schema } from 'mongoose';
 import type { AnyModel } from './types.js';
 import type { Resource } from './resource.js';
+import { checkRelationConfig } from './serialize/relations-config.js';
 
 export interface ResourceMeta {
   readonly name: string;
@@ -57,8 +58,9 @@ function resolveMeta(resource: Resource): ResourceMeta {
   if (!isModel(model)) throw new TypeError(`${name}.document must be a Mongoose model.`);
   const schema = model.schema;
   const schemaFields = topLevelPaths(schema).filter((path) => !hiddenPaths.has(path));
-  const fields = [...(resource.fields ?? ['id', ...schemaFields])];
-  const optionalFields = resource.optionalFields.filter((field) => !fields.includes(field));
+  // An optional field is output only on request, even when `fields` (declared or default) lists it too.
+  const optionalFields = [...new Set(resource.optionalFields)];
+  const fields = [...new Set(resource.fields ?? [...(schema.path('_id') ? ['id'] : []), ...schemaFields])].filter((field) => !optionalFields.includes(field));
   const known = [...fields, ...optionalFields];
 
   const isSchemaField = (field: string) => schema.pathType(field) !== 'adhocOrUndefined';
@@ -113,6 +115,8 @@ function resolveMeta(resource: Resource): ResourceMeta {
   ] as const) {
     if (!Number.isSafeInteger(value) || value < 0) throw new TypeError(`${name}.${setting} must be a non-negative integer.`);
   }
+
+  checkRelationConfig(resource, name, schema, known);
 
   return { name, model, schema, fields, optionalFields, computed, writable, byApiName, apiNames, ordering };
 }

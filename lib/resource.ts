@@ -4,15 +4,16 @@
  * hook into. A fresh instance serves each request.
  */
 import mongoose from 'mongoose';
-import { Conflict, Forbidden, ServiceUnavailable } from './errors.js';
-import { apiPath } from './http/error-response.js';
-import { duplicateFields, isDuplicateKeyError } from './write/duplicates.js';
+import { Forbidden, ServiceUnavailable } from './errors.js';
+import { duplicateConflict, duplicateFields, isDuplicateKeyError, sharedUniqueValues } from './write/duplicates.js';
 import { withDeadline } from './http/database.js';
 import type { OperatorSpec } from './query/operators.js';
 import { parsePage, splitList, firstValue, type PagePlan } from './query/params.js';
 import { callQueryHook, isQuery } from './query/thenable.js';
 import { metaOf, type ResourceMeta } from './resource-meta.js';
-import { serializeFields } from './serialize/serialize.js';
+import { polymorphicProjection } from './serialize/children.js';
+import { serializeBatch, serializeOne } from './serialize/related.js';
+import { flushRelatedWrites } from './write/nested.js';
 import type {
   AnyDocument,
   AnyModel,
@@ -56,8 +57,19 @@ const openScope: RequestScope = {
   databaseTimeoutMS: 2000,
 };
 
-export const scopeKey = Symbol('koa-mongorest.scope');
-const fieldsCache = Symbol('koa-mongorest.fields');
+/**
+ * Key of the per-request scope on a Resource instance. A string, not a symbol, and no private members on
+ * Resource: an app exporting a function that returns a Resource subclass compiles with `declaration: true`
+ * (TypeScript cannot name symbol keys or private members of a class expression in a .d.ts).
+ */
+export const scopeKey = '__mongorestScope';
+/** `getFields(ctx)` of the request a resource instance serves, computed once. */
+const fieldsCache = new WeakMap<Resource, { ctx: RequestContext; fields: string[] }>();
+
+/** Permission hooks answer `true` to allow; anything else (false, undefined) refuses: fail closed. */
+function authorize(allowed: boolean): void {
+  if (allowed !== true) throw new Forbidden();
+}
 
 export interface GetObjectOptions {
   /** `true` for updates and deletes: the full hydrated Mongoose document instead of a lean projection. */
@@ -90,9 +102,8 @@ export class Resource {
   maxLimit = 100;
   bulkUpdateLimit = 1000;
 
-  /** Set by the view that serves the request. */
+  /** Set by the view that serves the request (internal). */
   [scopeKey]: RequestScope = openScope;
-  private [fieldsCache]?: { ctx: RequestContext; fields: string[] };
 
   /** The resolved configuration of this resource class (cached per class). */
   get meta(): ResourceMeta {
@@ -161,13 +172,12 @@ export class Resource {
 
   /**
    * Internal names of the fields this response outputs: the defaults, or those named by `_fields`
-   * (API names; `_all` adds the optional fields; unknown names are ignored).
+   * (API names; `_all` adds the optional fields; unknown names are ignored; an empty `_fields=` is absent).
    */
   getFields(ctx: RequestContext): MaybePromise<string[]> {
     const meta = this.meta;
-    const raw = firstValue(ctx.query._fields);
-    if (raw === undefined) return [...meta.fields];
-    const requested = splitList(raw);
+    const requested = splitList(firstValue(ctx.query._fields));
+    if (requested.length === 0) return [...meta.fields];
     if (requested.includes('_all')) return [...meta.fields, ...meta.optionalFields];
     const wanted = new Set<string>();
     for (const api of requested) {
@@ -177,15 +187,19 @@ export class Resource {
     return [...meta.fields, ...meta.optionalFields].filter((field) => wanted.has(field));
   }
 
-  /** The output of one document (a lean object or `toObject()` of a Mongoose document). */
+  /**
+   * The output of one document (a lean object or `toObject()` of a Mongoose document): by the child
+   * resource of its type when there is one, with its relations loaded (as a page of one unless
+   * `serializeMany` loaded them for the whole page already). Overrides should pass the same `doc` object
+   * to `super.serialize`.
+   */
   async serialize(doc: PlainDocument, ctx: RequestContext): Promise<PlainDocument> {
-    return serializeFields(this, doc, ctx, await this.requestFields(ctx));
+    return serializeOne(this, doc, ctx);
   }
 
   /** Serializes a page; the place where related documents are loaded in batch before `serialize`. */
   async serializeMany(docs: PlainDocument[], ctx: RequestContext): Promise<PlainDocument[]> {
-    await this.requestFields(ctx);
-    return Promise.all(docs.map((doc) => this.serialize(doc, ctx)));
+    return serializeBatch(this, docs, ctx);
   }
 
   // ---- writes --------------------------------------------------------------------------------------
@@ -197,14 +211,14 @@ export class Resource {
   async createObject(ctx: RequestContext, data: PlainDocument): Promise<AnyDocument> {
     const doc = new this.document(data) as AnyDocument;
     await doc.validate();
-    this.authorize(await this[scopeKey].permissions.hasAddPermission(ctx, doc));
+    authorize(await this[scopeKey].permissions.hasAddPermission(ctx, doc));
     await this.saveDocument(doc);
     return doc;
   }
 
   /** Authorizes on the stored state (hasChangePermission), applies the keys sent, validates and saves. */
   async updateObject(ctx: RequestContext, doc: AnyDocument, data: PlainDocument): Promise<AnyDocument> {
-    this.authorize(await this[scopeKey].permissions.hasChangePermission(ctx, doc));
+    authorize(await this[scopeKey].permissions.hasChangePermission(ctx, doc));
     this.applyChanges(doc, data);
     await doc.validate();
     await this.saveDocument(doc);
@@ -217,19 +231,22 @@ export class Resource {
    * Returns how many were saved.
    */
   async updateObjects(ctx: RequestContext, docs: AnyDocument[], data: PlainDocument): Promise<number> {
-    const { hasChangePermission } = this[scopeKey].permissions;
-    for (const doc of docs) this.authorize(await hasChangePermission(ctx, doc));
+    const { permissions } = this[scopeKey];
+    for (const doc of docs) authorize(await permissions.hasChangePermission(ctx, doc));
     for (const doc of docs) {
       this.applyChanges(doc, data);
       await doc.validate();
     }
+    // A unique value set on several documents would save the first and fail on the rest.
+    const shared = sharedUniqueValues(this.meta, docs, data);
+    if (shared.length > 0) throw duplicateConflict(this.meta, shared);
     await Promise.all(docs.map((doc) => this.saveDocument(doc)));
     return docs.length;
   }
 
   /** Authorizes (hasDeletePermission) and removes the document. */
   async deleteObject(ctx: RequestContext, doc: AnyDocument): Promise<void> {
-    this.authorize(await this[scopeKey].permissions.hasDeletePermission(ctx, doc));
+    authorize(await this[scopeKey].permissions.hasDeletePermission(ctx, doc));
     await this.runWrite(() => doc.deleteOne());
   }
 
@@ -263,10 +280,10 @@ export class Resource {
 
   /** `getFields(ctx)`, computed once per request. */
   async requestFields(ctx: RequestContext): Promise<string[]> {
-    const cached = this[fieldsCache];
+    const cached = fieldsCache.get(this);
     if (cached && cached.ctx === ctx) return cached.fields;
     const fields = await this.getFields(ctx);
-    this[fieldsCache] = { ctx, fields };
+    fieldsCache.set(this, { ctx, fields });
     return fields;
   }
 
@@ -279,7 +296,8 @@ export class Resource {
     if (fields.some((field) => meta.computed.has(field))) return undefined;
     const projection: Record<string, 1> = { _id: 1 };
     for (const field of fields) if (field !== 'id') projection[field] = 1;
-    return projection;
+    // Polymorphic collections keep the discriminator key and the paths of the child resources.
+    return polymorphicProjection(this, projection);
   }
 
   /**
@@ -287,19 +305,13 @@ export class Resource {
    * naming the API field(s).
    */
   async saveDocument(doc: AnyDocument): Promise<void> {
+    // Nested documents of saveRelatedFields (prepared and validated with the request) go first.
+    await flushRelatedWrites(this);
     try {
       await this.runWrite(() => doc.save({ validateBeforeSave: false }));
     } catch (error) {
       if (!isDuplicateKeyError(error)) throw error;
-      const fields = await duplicateFields(error, this.meta, doc, (operation) => this.run(operation));
-      const fieldErrors: Record<string, string> = {};
-      for (const field of fields) fieldErrors[apiPath(this.meta, field)] = 'already exists';
-      throw new Conflict({ error: 'A document with the same unique value already exists.', 'field-errors': fieldErrors });
+      throw duplicateConflict(this.meta, await duplicateFields(error, this.meta, doc, (operation) => this.run(operation)));
     }
-  }
-
-  /** Permission hooks answer `true` to allow; anything else (false, undefined) refuses: fail closed. */
-  private authorize(allowed: boolean): void {
-    if (allowed !== true) throw new Forbidden();
   }
 }

@@ -1,9 +1,10 @@
 /**
  * ResourceView: which methods a resource answers, who may call them, and the per-request pipeline,
- * read top to bottom: route → method check → authenticate → handler (parse, permission, database,
- * serialize). Errors thrown anywhere become JSON responses in `MongoRest`.
+ * read top to bottom: route → method check → authenticate → `permissions` table → handler (parse,
+ * permission hooks, database, serialize). Errors thrown anywhere become JSON responses in `MongoRest`.
  */
 import { authenticate, instantiateStrategies, type AuthenticationBase, type AuthenticationSpec } from './auth/authentication.js';
+import { checkMethodPermission, checkPermissionTable, type MethodPermissions } from './auth/roles.js';
 import { MethodNotAllowed, NotFound } from './errors.js';
 import { list, fetch } from './handlers/read.js';
 import { bulkUpdate, create, remove, update } from './handlers/write.js';
@@ -19,6 +20,8 @@ export class ResourceView implements PermissionHooks {
   methods!: MethodMarker[];
   /** Strategies; the request passes when none is listed or any one authorizes. */
   authenticationMethods: AuthenticationSpec[] = [];
+  /** Optional `{ MethodName: rule }` table (`allow`, `role('admin')`, …); when set, unlisted methods are refused. */
+  permissions?: MethodPermissions;
 
   /** Narrows every lookup (list, fetch, update, delete, bulk); return the query, e.g. `query.where({ owner })`. */
   hasReadPermission(_ctx: RequestContext, query: AnyQuery): MaybePromise<AnyQuery> {
@@ -62,6 +65,7 @@ export class ViewBinding {
   ) {
     for (const marker of view.methods) this.byRoute[marker.target].set(marker.verb, marker);
     this.strategies = instantiateStrategies(view.authenticationMethods);
+    checkPermissionTable(view.permissions, view.constructor.name);
     this.meta = metaOf(new view.resource());
   }
 
@@ -95,6 +99,7 @@ export class ViewBinding {
       throw new MethodNotAllowed(this.allowedVerbs(target));
     }
     await authenticate(ctx, this.strategies);
+    await checkMethodPermission(ctx, this.view.permissions, marker.name, this.strategies);
     const resource = this.newResource();
     const body = { limit: this.settings.bodyLimit };
     switch (marker.name) {

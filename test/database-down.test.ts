@@ -69,7 +69,7 @@ test('a server stopped mid-test answers 503, and the app recovers when it is bac
   const connection = mongoose.createConnection(proxy.uri(db.dbName), { heartbeatFrequencyMS: 500 });
   connection.on('error', () => undefined);
   await connection.asPromise();
-  const { server } = appFor(connection, 1000);
+  const { server } = appFor(connection, 3000);
   try {
     const created = await request(server).post('/notes/').send({ text: 'before' });
     t.is(created.status, 201);

@@ -1,10 +1,34 @@
 /**
  * Authentication strategies. A view lists classes (or configured instances); a request passes when the
  * list is empty or any one strategy authorizes it. Runs before the body is read or the database is used.
+ * Fail closed: only a literal `true` lets a request through, and a strategy that throws answers 500.
  */
 import { Unauthorized } from '../errors.js';
 import type { MaybePromise, RequestContext } from '../types.js';
 
+/**
+ * Base class of authentication strategies: implement `authorized(ctx)`.
+ *
+ * `authorized` answers `true` to let the request through (anything else refuses) and may set
+ * `ctx.state.user`. It runs before the request body is read and before any database work; throwing
+ * answers 500 `{"error":"Internal Server Error"}` — never access. A strategy that refuses has whatever
+ * it wrote to `ctx.state.user` undone, so a later strategy cannot pass with a half-authenticated user.
+ *
+ * @example
+ * ```ts
+ * class HeaderSecret extends AuthenticationBase {
+ *   scheme = 'Secret';                       // sent as `WWW-Authenticate: Secret` on a 401
+ *   authorized(ctx: RequestContext) {
+ *     return ctx.get('X-Secret') === process.env.SECRET;
+ *   }
+ * }
+ * class PostView extends ResourceView {
+ *   resource = PostResource;
+ *   methods = [methods.List];
+ *   authenticationMethods = [HeaderSecret];   // a class, or a configured instance
+ * }
+ * ```
+ */
 export abstract class AuthenticationBase {
   /** Sent as `WWW-Authenticate` on a 401 (e.g. `Bearer`); none when unset. */
   scheme?: string;
@@ -13,18 +37,87 @@ export abstract class AuthenticationBase {
   abstract authorized(ctx: RequestContext): MaybePromise<boolean>;
 }
 
+/** A strategy class with a no-argument constructor, instantiated once when the view is registered. */
 export type AuthenticationClass = new () => AuthenticationBase;
+/** What `authenticationMethods` lists: a strategy class or a configured instance. */
 export type AuthenticationSpec = AuthenticationBase | AuthenticationClass;
 
+/**
+ * The view's strategies as instances (classes are instantiated once, at registration). Throws a
+ * `TypeError` at registration for anything that is not a strategy.
+ *
+ * @internal
+ * @example
+ * ```ts
+ * const strategies = instantiateStrategies([HeaderSecret, new BearerAuthentication({ verify })]);
+ * ```
+ */
 export function instantiateStrategies(specs: readonly AuthenticationSpec[]): AuthenticationBase[] {
-  return specs.map((spec) => (spec instanceof AuthenticationBase ? spec : new spec()));
+  if (!Array.isArray(specs)) throw new TypeError('authenticationMethods must be a list of AuthenticationBase classes or instances.');
+  return specs.map((spec, index) => {
+    const strategy: unknown = spec instanceof AuthenticationBase || typeof spec !== 'function' ? spec : new spec();
+    if (typeof (strategy as Partial<AuthenticationBase> | null)?.authorized !== 'function') {
+      throw new TypeError(`authenticationMethods[${index}] is not an authentication strategy (it needs an authorized(ctx) method).`);
+    }
+    return strategy as AuthenticationBase;
+  });
 }
 
+/**
+ * The 401 for a request the strategies did not authorize: `WWW-Authenticate` lists every scheme they name.
+ *
+ * @internal
+ * @example
+ * ```ts
+ * throw unauthorizedFor(strategies); // 401 {"error":"Unauthorized"}, WWW-Authenticate: Bearer
+ * ```
+ */
+export function unauthorizedFor(strategies: readonly AuthenticationBase[]): Unauthorized {
+  const schemes = strategies.map((strategy) => strategy.scheme).filter((scheme): scheme is string => !!scheme);
+  return new Unauthorized(schemes.length > 0 ? schemes.join(', ') : undefined);
+}
+
+/**
+ * Passes when no strategy is listed or any one answers `true`; otherwise throws the 401. Strategies are
+ * asked in order; a refusing strategy's changes to `ctx.state.user` are rolled back.
+ *
+ * @internal
+ * @example
+ * ```ts
+ * await authenticate(ctx, strategies); // throws Unauthorized (401) when none authorizes
+ * ```
+ */
 export async function authenticate(ctx: RequestContext, strategies: readonly AuthenticationBase[]): Promise<void> {
   if (strategies.length === 0) return;
+  const state = ctx.state as Record<string, unknown>;
   for (const strategy of strategies) {
+    const hadUser = Object.hasOwn(state, 'user');
+    const user = state.user;
     if ((await strategy.authorized(ctx)) === true) return;
+    if (hadUser) state.user = user;
+    else delete state.user;
   }
-  const schemes = strategies.map((strategy) => strategy.scheme).filter((scheme): scheme is string => !!scheme);
-  throw new Unauthorized(schemes.length > 0 ? schemes.join(', ') : undefined);
+  throw unauthorizedFor(strategies);
+}
+
+/**
+ * A strategy that lets every request through without a user. List it **last**, after the real
+ * strategies, to make authentication optional — then decide who may do what with the view's
+ * `permissions` table or its permission hooks (a view with only this strategy and neither is open).
+ * A request with wrong credentials falls through to it as anonymous.
+ *
+ * @example
+ * ```ts
+ * class PostView extends ResourceView {
+ *   resource = PostResource;
+ *   methods = [methods.List, methods.Create];
+ *   authenticationMethods = [bearer, AnonymousAuthentication];
+ *   permissions = { List: allow, Create: role('editor') }; // anonymous POST → 401 + WWW-Authenticate: Bearer
+ * }
+ * ```
+ */
+export class AnonymousAuthentication extends AuthenticationBase {
+  authorized(): boolean {
+    return true;
+  }
 }

@@ -5,13 +5,14 @@ import { castPk } from '../query/pk.js';
 import type { Resource } from '../resource.js';
 import type { AnyDocument, RequestContext } from '../types.js';
 import { readJsonObject, type BodyOptions } from '../write/body.js';
-import { toInternalData } from '../write/input.js';
+import { prepareCreate, prepareUpdate } from '../write/prepare.js';
 import { filterTargetOf, plainOf } from './shared.js';
 
 export async function create(ctx: RequestContext, resource: Resource, body: BodyOptions, itemUrl: (id: unknown) => string): Promise<void> {
-  const data = toInternalData(resource.meta, await readJsonObject(ctx, body));
-  await resource.validateRequest(ctx, data);
-  const doc = await resource.createObject(ctx, data);
+  // The resource of the document's type (polymorphic collections), relations checked in batch.
+  const { target, data } = await prepareCreate(ctx, resource, await readJsonObject(ctx, body));
+  await target.validateRequest(ctx, data);
+  const doc = await target.createObject(ctx, data);
   ctx.status = 201;
   ctx.set('Location', itemUrl(doc._id));
   ctx.body = await resource.serialize(plainOf(doc), ctx);
@@ -25,21 +26,23 @@ async function documentOr404(ctx: RequestContext, resource: Resource, rawPk: str
 }
 
 export async function update(ctx: RequestContext, resource: Resource, body: BodyOptions, rawPk: string): Promise<void> {
-  const data = toInternalData(resource.meta, await readJsonObject(ctx, body));
+  const input = await readJsonObject(ctx, body);
   const doc = await documentOr404(ctx, resource, rawPk);
-  await resource.validateRequest(ctx, data, doc);
-  const saved = await resource.updateObject(ctx, doc, data);
+  const { target, data } = await prepareUpdate(ctx, resource, input, doc);
+  await target.validateRequest(ctx, data, doc);
+  const saved = await target.updateObject(ctx, doc, data);
   ctx.body = await resource.serialize(plainOf(saved), ctx);
 }
 
 export async function bulkUpdate(ctx: RequestContext, resource: Resource, body: BodyOptions): Promise<void> {
   // A misspelled filter must never widen a write to the whole collection: strict filters.
   const filter = buildFilter(ctx.query, filterTargetOf(resource), { strict: true });
-  const data = toInternalData(resource.meta, await readJsonObject(ctx, body));
+  const input = await readJsonObject(ctx, body);
   const limit = resource.bulkUpdateLimit;
   const query = await resource.readableQuery(ctx, filter);
   const docs = (await resource.run(query.limit(limit + 1).exec())) as AnyDocument[];
   if (docs.length > limit) throw new BadRequest(`It's not allowed to update more than ${limit} objects at once`);
+  const { data } = await prepareUpdate(ctx, resource, input);
   await resource.validateRequest(ctx, data);
   const count = await resource.updateObjects(ctx, docs, data);
   ctx.body = { count };

@@ -6,15 +6,10 @@ import mongoose from 'mongoose';
 import { BadRequest, Conflict, HttpError, InternalServerError, ServiceUnavailable } from '../errors.js';
 import type { ResourceMeta } from '../resource-meta.js';
 import { isDatabaseUnavailable } from './database.js';
+import { apiPath, fieldErrorsOf, messageOf } from './field-errors.js';
 import { isDuplicateKeyError } from '../write/duplicates.js';
 
-/** `emails.1` stays `emails.1`; a renamed first segment takes its API name (`author.x` → `author_id.x`). */
-export function apiPath(meta: ResourceMeta | undefined, path: string): string {
-  if (!meta) return path;
-  const [head, ...rest] = path.split('.');
-  const api = meta.apiNames.get(head!) ?? head!;
-  return [api, ...rest].join('.');
-}
+export { apiPath };
 
 export interface ErrorMapping {
   error: HttpError;
@@ -25,12 +20,11 @@ export interface ErrorMapping {
 export function toHttpError(error: unknown, meta?: ResourceMeta): ErrorMapping {
   if (error instanceof HttpError) return { error, unexpected: false };
   if (error instanceof mongoose.Error.ValidationError) {
-    const fieldErrors: Record<string, string> = {};
-    for (const [path, detail] of Object.entries(error.errors)) fieldErrors[apiPath(meta, path)] = detail.message;
-    return { error: new BadRequest({ 'field-errors': fieldErrors }), unexpected: false };
+    return { error: new BadRequest({ 'field-errors': fieldErrorsOf(error, meta) }), unexpected: false };
   }
   if (error instanceof mongoose.Error.CastError) {
-    return { error: new BadRequest({ 'field-errors': { [apiPath(meta, error.path)]: error.message } }), unexpected: false };
+    const api = apiPath(meta, error.path);
+    return { error: new BadRequest({ 'field-errors': { [api]: messageOf(error, error.path, api) } }), unexpected: false };
   }
   if (isDuplicateKeyError(error)) {
     // Saves name the field (Resource.saveDocument); this is for writes an app makes some other way.

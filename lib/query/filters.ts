@@ -1,13 +1,21 @@
 /**
- * Filter keys (`field[__path][__not][__op]=value`) → a MongoDB filter built only from the declared
- * allow-list. (Minimal core: exact matches; the full grammar of SPEC §6 lives here too.)
+ * Filter keys (`field[__not][__op]=value`, SPEC §6) → a MongoDB filter built only from the declared
+ * allow-list: every field path and operator object comes from the resource's declaration, every value
+ * from a strict cast of the client's text. As a second layer the finished filter goes through
+ * `mongoose.sanitizeFilter`, where only the operators' own (`mongoose.trusted`) objects pass.
  */
-import type { Schema } from 'mongoose';
+import mongoose, { type Schema } from 'mongoose';
 import { BadRequest } from '../errors.js';
 import type { QueryValues } from '../types.js';
-import { Exact, Operator, type OperatorSpec } from './operators.js';
-import { firstValue, reservedParams } from './params.js';
+import { compileFilters } from './filter-compile.js';
+import { matchField, quote, resolveKey } from './filter-keys.js';
+import { parseFilterValue } from './filter-values.js';
+import type { Operator, OperatorSpec } from './operators.js';
+import { reservedParams } from './params.js';
 
+export { compileFilters, type CompiledFilters } from './filter-compile.js';
+
+/** What filters are built for: a resource's schema, its declared filters and its renames. */
 export interface FilterTarget {
   /** The resource's schema: values are cast by the type of the path they filter. */
   schema: Schema;
@@ -17,37 +25,59 @@ export interface FilterTarget {
   toInternalPath(apiPath: string): string;
 }
 
+/** How `buildFilter` treats keys that name no declared filter. */
 export interface FilterOptions {
   /** Bulk writes: a key that names no declared filter is an error instead of being ignored. */
   strict: boolean;
 }
 
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/**
+ * A custom operator that builds `{ field: { $op: … } }` without `mongoose.trusted` would be silently
+ * neutralized by `sanitizeFilter` (turned into an equality); fail loudly instead, pointing at the fix.
+ */
+function assertTrusted(fragment: unknown, operator: Operator): Record<string, unknown> {
+  const name = operator.constructor.name;
+  if (!isRecord(fragment)) throw new TypeError(`${name}.prepareQuery must return a filter object.`);
+  for (const [key, value] of Object.entries(fragment)) {
+    if ((key === '$and' || key === '$or' || key === '$nor') && Array.isArray(value)) {
+      for (const item of value) assertTrusted(item, operator);
+      continue;
+    }
+    const probe: Record<string, unknown> = { [key]: value };
+    mongoose.sanitizeFilter(probe);
+    if (probe[key] !== value) {
+      throw new TypeError(
+        `${name}.prepareQuery built an operator object for ${JSON.stringify(key)} without mongoose.trusted(): use this.condition(field, {...}).`,
+      );
+    }
+  }
+  return fragment;
+}
+
+/**
+ * The MongoDB filter for the request's filter keys (reserved `_…` parameters are skipped), `{}` when none
+ * applies. Keys naming no declared filter are ignored, or a 400 when `strict` (bulk writes). Malformed
+ * keys and values are a 400 (`BadRequest`), decided before the database is touched.
+ */
 export function buildFilter(query: QueryValues, target: FilterTarget, options: FilterOptions): Record<string, unknown> {
+  const { fields } = compileFilters(target);
   const clauses: Record<string, unknown>[] = [];
   for (const key of Object.keys(query)) {
     if (reservedParams.has(key)) continue;
-    const specs = Object.hasOwn(target.filters, key) ? target.filters[key] : undefined;
-    if (!specs) {
-      if (options.strict) throw new BadRequest(`Unknown filter ${JSON.stringify(key)}.`);
+    const match = matchField(key, fields);
+    if (!match) {
+      if (options.strict) throw new BadRequest(`Unknown filter ${quote(key)}.`);
       continue;
     }
-    const operator = specs.map((spec) => (spec instanceof Operator ? spec : new spec())).find((op) => op.op === '');
-    if (!operator) throw new BadRequest(`Filter ${JSON.stringify(key)} needs an operator suffix.`);
-    const path = target.toInternalPath(key);
-    const raw = firstValue(query[key]) ?? '';
-    clauses.push(operator.prepareQuery(path, castValue(target.schema, path, key, raw), false));
+    const selected = resolveKey(key, match.field, match.rest);
+    const value = parseFilterValue(key, query[key], selected, target.schema);
+    const fragment = selected.operator.prepareQuery(selected.field.path, value, selected.negate);
+    clauses.push(assertTrusted(fragment, selected.operator));
   }
-  return clauses.length === 0 ? {} : { $and: clauses };
+  if (clauses.length === 0) return {};
+  return mongoose.sanitizeFilter({ $and: clauses });
 }
-
-function castValue(schema: Schema, path: string, key: string, raw: string): unknown {
-  const type = schema.path(path);
-  if (!type) return raw;
-  try {
-    return (type as unknown as { cast(value: unknown): unknown }).cast(raw);
-  } catch {
-    throw new BadRequest(`Invalid value for filter ${JSON.stringify(key)}.`);
-  }
-}
-
-export { Exact };

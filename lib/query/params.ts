@@ -30,14 +30,14 @@ export function firstValue(value: string | string[] | undefined): string | undef
   return Array.isArray(value) ? value[0] : value;
 }
 
-const decimalInteger = /^[+-]?\d+$/;
+/** Digits with an optional minus: no `+`, spaces, exponents, hex, separators or non-ASCII digits. */
+const decimalInteger = /^-?[0-9]+$/;
 
+/** A strict decimal integer (possibly beyond the safe range: callers bound it), else 400. */
 function parseInteger(name: string, raw: string): number {
-  const value = decimalInteger.test(raw) ? Number(raw) : Number.NaN;
-  if (!Number.isSafeInteger(value)) {
-    throw new BadRequest(`${name} must be an integer (got ${JSON.stringify(raw)} instead).`);
-  }
-  return value;
+  if (!decimalInteger.test(raw)) throw new BadRequest(`${name} must be an integer (got ${JSON.stringify(raw)} instead).`);
+  const value = Number(raw);
+  return value === 0 ? 0 : value; // no -0
 }
 
 export function parsePage(query: QueryValues, settings: PageSettings): PagePlan | undefined {
@@ -48,11 +48,13 @@ export function parsePage(query: QueryValues, settings: PageSettings): PagePlan 
   if (rawSkip !== undefined) {
     skip = parseInteger('_skip', rawSkip);
     if (skip < 0) throw new BadRequest(`_skip must be a non-negative integer (got ${JSON.stringify(rawSkip)} instead).`);
+    if (!Number.isSafeInteger(skip)) throw new BadRequest(`_skip is too large (got ${JSON.stringify(rawSkip)} instead).`);
   }
   let limit = Math.min(settings.defaultLimit, settings.maxLimit);
   if (rawLimit !== undefined) {
     limit = parseInteger('_limit', rawLimit);
     if (limit < 0) throw new BadRequest(`_limit must be a non-negative integer (got ${JSON.stringify(rawLimit)} instead).`);
+    // Also catches values beyond the safe integer range (maxLimit is a safe integer).
     if (limit > settings.maxLimit) {
       throw new BadRequest(
         `The limit you set is larger than the maximum limit for this resource (max_limit = ${settings.maxLimit}).`,

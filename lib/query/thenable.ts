@@ -28,7 +28,8 @@ export async function callQueryHook(
   hook: (query: AnyQuery) => unknown,
 ): Promise<AnyQuery> {
   const result: unknown = await hook(inert(query));
-  if (result === undefined) return query;
+  // No "undefined means unchanged": a hook that built a new query and forgot to return it would
+  // silently not narrow anything. Fail closed instead.
   if (!isQuery(result)) {
     throw new TypeError(`${hookName} must return the query it was given (narrowed), not ${describe(result)}.`);
   }
@@ -37,5 +38,5 @@ export async function callQueryHook(
 
 function describe(value: unknown): string {
   if (Array.isArray(value)) return 'query results (was the query executed?)';
-  return value === null ? 'null' : typeof value;
+  return value === null ? 'null' : value === undefined ? 'undefined (missing return?)' : typeof value;
 }

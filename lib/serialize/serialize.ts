@@ -13,6 +13,8 @@ export async function serializeFields(
   doc: PlainDocument,
   ctx: RequestContext,
   fields: readonly string[],
+  /** Output of relation fields already resolved in batch (serialize/related.ts), by internal name. */
+  related?: ReadonlyMap<string, unknown>,
 ): Promise<PlainDocument> {
   const meta = resource.meta;
   const out: PlainDocument = {};
@@ -20,6 +22,8 @@ export async function serializeFields(
     const key = meta.apiNames.get(field) ?? field;
     if (field === 'id') {
       out[key] = doc._id === undefined || doc._id === null ? null : String(doc._id);
+    } else if (related?.has(field)) {
+      out[key] = related.get(field);
     } else if (meta.computed.has(field)) {
       const method = (resource as unknown as Record<string, ComputedField>)[field]!;
       out[key] = (await method.call(resource, doc, ctx)) ?? null;

@@ -42,11 +42,23 @@ function hasBody(ctx: RequestContext): boolean {
   return headers['transfer-encoding'] !== undefined || (headers['content-length'] !== undefined && headers['content-length'] !== '0');
 }
 
-/** Reads the body as JSON and returns it sanitized (any JSON value; see `readJsonObject`). */
+/** The Content-Length of an uncompressed body (compressed bodies are measured as they inflate). */
+function declaredLength(ctx: RequestContext): number {
+  const encoding = ctx.get('Content-Encoding').toLowerCase();
+  return encoding === '' || encoding === 'identity' ? Number(ctx.get('Content-Length')) || 0 : 0;
+}
+
+/**
+ * Reads the body as JSON and returns it sanitized (any JSON value; see `readJsonObject`). A body the app
+ * already read (its own body parser consumed the stream) is reused; while the stream is unread, whatever
+ * `ctx.request.body` holds is a parser's placeholder (koa-bodyparser sets `{}` for types it skips).
+ */
 export async function readJsonBody(ctx: RequestContext, options: BodyOptions): Promise<unknown> {
   if (!hasBody(ctx)) throw new BadRequest(INVALID_JSON);
   if (!ctx.is(jsonTypes)) throw new UnsupportedMediaType();
-  if (ctx.request.body === undefined) {
+  if (declaredLength(ctx) > options.limit) throw new PayloadTooLarge(options.limit);
+  if (!ctx.req.readableEnded) {
+    ctx.request.body = undefined;
     try {
       await parserFor(options.limit)(ctx, async () => undefined);
     } catch (error) {
@@ -75,10 +87,13 @@ function translateParseError(error: unknown, limit: number): HttpError {
 const forbiddenKeys = new Set(['__proto__', 'constructor', 'prototype']);
 
 /**
- * A copy without prototype-pollution keys; `$`-prefixed keys (MongoDB operators) are refused.
+ * A copy without prototype-pollution keys; `$`-prefixed keys (MongoDB operators) and non-finite
+ * numbers are refused.
  * Recursion is bounded by MAX_BODY_DEPTH, so hostile nesting cannot overflow the stack.
  */
 function sanitize(value: unknown, depth: number): unknown {
+  // `1e400` is valid JSON syntax but parses to Infinity, which SPEC §5 refuses like `Infinity` itself.
+  if (typeof value === 'number' && !Number.isFinite(value)) throw new BadRequest(INVALID_JSON);
   if (value === null || typeof value !== 'object') return value;
   if (depth >= MAX_BODY_DEPTH) throw new BadRequest(`The request body is nested deeper than ${MAX_BODY_DEPTH} levels.`);
   if (Array.isArray(value)) return value.map((item) => sanitize(item, depth + 1));

@@ -4,8 +4,17 @@
  * with code 1 "UNIQUE constraint failed: index '<collection>_<hash>_<index>'". When the error does not
  * say which field, the document's unique indexes are probed (error path only, one query per index).
  */
+import { Conflict } from '../errors.js';
+import { apiPath } from '../http/field-errors.js';
 import type { ResourceMeta } from '../resource-meta.js';
 import type { AnyDocument } from '../types.js';
+
+/** The 409 naming the API names of the unique fields (internal `fields`). */
+export function duplicateConflict(meta: ResourceMeta, fields: readonly string[]): Conflict {
+  const fieldErrors: Record<string, string> = {};
+  for (const field of fields) fieldErrors[apiPath(meta, field)] = 'already exists';
+  return new Conflict({ error: 'A document with the same unique value already exists.', 'field-errors': fieldErrors });
+}
 
 interface ServerError {
   code?: number;
@@ -23,14 +32,40 @@ export function isDuplicateKeyError(error: unknown): boolean {
 
 type IndexKeys = Record<string, unknown>;
 
-function uniqueIndexes(meta: ResourceMeta): { name: string; keys: IndexKeys }[] {
+interface IndexOptions {
+  unique?: boolean;
+  name?: string;
+  sparse?: boolean;
+  partialFilterExpression?: unknown;
+}
+
+function uniqueIndexes(meta: ResourceMeta): { name: string; keys: IndexKeys; options: IndexOptions }[] {
   return meta.schema
     .indexes()
-    .filter(([, options]) => (options as { unique?: boolean }).unique === true)
+    .filter(([, options]) => (options as IndexOptions).unique === true)
     .map(([keys, options]) => ({
       keys: keys as IndexKeys,
-      name: (options as { name?: string }).name ?? Object.entries(keys).map(([k, v]) => `${k}_${String(v)}`).join('_'),
+      options: options as IndexOptions,
+      name: (options as IndexOptions).name ?? Object.entries(keys).map(([k, v]) => `${k}_${String(v)}`).join('_'),
     }));
+}
+
+/**
+ * Before a bulk update writes anything: the internal names of a unique index it would violate by itself,
+ * because it sets every key of the index (same values for all) on more than one document; else `[]`.
+ * (Saving them would write the first and fail on the others.) Partial indexes are left to the server, and
+ * sparse ones when the values set are all missing.
+ */
+export function sharedUniqueValues(meta: ResourceMeta, docs: readonly AnyDocument[], data: Record<string, unknown>): string[] {
+  if (docs.length < 2) return [];
+  for (const { keys, options } of uniqueIndexes(meta)) {
+    const paths = Object.keys(keys);
+    if (options.partialFilterExpression !== undefined) continue;
+    if (!paths.every((path) => Object.hasOwn(data, path.split('.')[0]!))) continue;
+    if (options.sparse && paths.every((path) => docs[0]!.get(path) == null)) continue;
+    return paths;
+  }
+  return [];
 }
 
 /** Internal field names of the violated index, or `[]` when they cannot be told. */

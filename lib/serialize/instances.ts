@@ -1,0 +1,65 @@
+/**
+ * Resource instances the library creates on its own while serving one request: related resources
+ * (a reference, sub-document or computed field serialized by another resource) and child resources
+ * (one per discriminator of a polymorphic collection). Each remembers how deep it is nested and whether
+ * it answers the client's `_fields` (top level) or outputs its own default fields (nested).
+ */
+import { scopeKey, type Resource, type ResourceClass } from '../resource.js';
+import type { RequestContext } from '../types.js';
+
+/** Relations nested deeper than this are output as they are stored (ids), which ends reference cycles. */
+export const MAX_RELATION_DEPTH = 8;
+
+interface Nesting {
+  /** True for related resources: `_fields` names the top-level fields only. */
+  readonly nested: boolean;
+  /** 0 for the resource the view serves (and its child resources), +1 per relation followed. */
+  readonly depth: number;
+  /** The fields of a nested resource, computed once per instance. */
+  fields?: Promise<string[]>;
+}
+
+const nesting = new WeakMap<Resource, Nesting>();
+const topLevel: Nesting = { nested: false, depth: 0 };
+
+/** How deep `resource` sits in the response (0 at the top). */
+export function depthOf(resource: Resource): number {
+  return (nesting.get(resource) ?? topLevel).depth;
+}
+
+/**
+ * A related resource serving documents nested under `parent`: no view permissions apply to it (its own
+ * `getQueryset` still does), it keeps the parent's database deadline, and it outputs its default fields.
+ */
+export function spawnRelated(parent: Resource, Class: ResourceClass): Resource {
+  const related = new Class();
+  related[scopeKey] = { ...related[scopeKey], databaseTimeoutMS: parent[scopeKey].databaseTimeoutMS };
+  nesting.set(related, { nested: true, depth: depthOf(parent) + 1 });
+  return related;
+}
+
+/** A child resource standing in for `parent` (same view, same permissions, same nesting). */
+export function spawnChild(parent: Resource, Class: ResourceClass): Resource {
+  const child = new Class();
+  child[scopeKey] = parent[scopeKey];
+  const state = nesting.get(parent);
+  if (state) nesting.set(child, { nested: state.nested, depth: state.depth });
+  return child;
+}
+
+/**
+ * The internal names of the fields `resource` outputs in this request: `requestFields(ctx)` at the top
+ * level; for a nested resource, its `getFields` without the client's `_fields` (which names top-level fields).
+ */
+export function fieldsFor(resource: Resource, ctx: RequestContext): Promise<string[]> {
+  const state = nesting.get(resource);
+  if (!state?.nested) return resource.requestFields(ctx);
+  state.fields ??= Promise.resolve(resource.getFields(withoutFieldsParam(ctx)));
+  return state.fields;
+}
+
+/** The request's context, seen with a query string that has no `_fields`. */
+function withoutFieldsParam(ctx: RequestContext): RequestContext {
+  const { _fields: _ignored, ...query } = ctx.query;
+  return Object.create(ctx, { query: { value: query, enumerable: true } }) as RequestContext;
+}

@@ -1,0 +1,272 @@
+/**
+ * Related resources on output, loaded in batch. For a page of documents, every field that has a
+ * related resource (`relatedResources`) is resolved at once:
+ *
+ *  - references (ids, single or in arrays) are gathered across the whole page and loaded with ONE query
+ *    per related resource class (`_id: {$in: [...]}`, through its `getQueryset`, projected to its fields);
+ *  - embedded sub-documents, populated documents and documents returned by computed fields are already
+ *    in hand and need no query;
+ *  - all of these are serialized by the related resource as one page (`serializeMany`), so their own
+ *    relations are batched the same way, one level at a time;
+ *  - in a polymorphic page the documents of every type are resolved together: still one query per
+ *    related resource class (the child resources' `serialize` is called; their `serializeMany` is not).
+ *
+ * The output of each relation field is kept per document and read back by `serializeFields` when the
+ * resource's `serialize(doc, ctx)` runs. Serializing a single document (fetch, create, update) is the
+ * same thing with a page of one. References whose document is gone are dropped from arrays and `null`
+ * in single fields; array order is kept.
+ */
+import mongoose from 'mongoose';
+import { plainOf } from '../handlers/shared.js';
+import type { Resource, ResourceClass } from '../resource.js';
+import type { AnyDocument, PlainDocument, RequestContext } from '../types.js';
+import { childResourceFor, partitionByChild } from './children.js';
+import { depthOf, fieldsFor, MAX_RELATION_DEPTH, spawnRelated } from './instances.js';
+import { serializeFields } from './serialize.js';
+
+type ComputedField = (doc: PlainDocument, ctx: RequestContext) => unknown;
+
+/** Output values of relation fields, per resource instance, by document object (and by `_id` string). */
+interface Resolved {
+  byDoc: WeakMap<PlainDocument, ReadonlyMap<string, unknown>>;
+  byId: Map<string, ReadonlyMap<string, unknown>>;
+}
+const resolvedByResource = new WeakMap<Resource, Resolved>();
+
+/** Where one stored value points: an id to load, or a document already in hand. */
+type Target = { id: string } | { doc: PlainDocument } | null;
+
+/** The shape of one relation value of one document, before resolution. */
+type Slot = { many: false; target: Target } | { many: true; targets: Target[] };
+
+/** Everything one related resource class serializes for this page. */
+interface Batch {
+  resource: Resource;
+  /** Ids to load, by string form, with their value cast to the related model's `_id` type. */
+  ids: Map<string, unknown>;
+  inHand: PlainDocument[];
+}
+
+/** Documents of one page served by one resource (the resource itself or a child resource). */
+interface Group {
+  resource: Resource;
+  docs: readonly PlainDocument[];
+}
+
+/** Step 1 of a group: which relation fields it resolves, and each document's raw relation values. */
+interface Plan {
+  resource: Resource;
+  docs: readonly PlainDocument[];
+  relations: readonly string[];
+  slots: Map<string, Slot[]>;
+}
+
+/**
+ * `resource.serialize(doc, ctx)`: delegates to the child resource of the document's type, loads the
+ * document's relations unless the page it belongs to already did, then outputs the requested fields.
+ */
+export async function serializeOne(resource: Resource, doc: PlainDocument, ctx: RequestContext): Promise<PlainDocument> {
+  const child = childResourceFor(resource, doc);
+  if (child) return child.serialize(doc, ctx);
+  const fields = await fieldsFor(resource, ctx);
+  if (relationFields(resource, fields).length === 0) return serializeFields(resource, doc, ctx, fields);
+  let values = lookup(resource, doc);
+  if (!values) {
+    await preload(resource, [{ resource, docs: [doc] }], ctx);
+    values = lookup(resource, doc);
+  }
+  return serializeFields(resource, doc, ctx, fields, values);
+}
+
+/**
+ * `resource.serializeMany(docs, ctx)`: splits the page by document type (child resources), loads the
+ * relations of all of it in batch — one query per related resource class, across types — then
+ * serializes each document with the `serialize` of its own resource. The output keeps the order of `docs`.
+ */
+export async function serializeBatch(resource: Resource, docs: PlainDocument[], ctx: RequestContext): Promise<PlainDocument[]> {
+  const groups = partitionByChild(resource, docs);
+  if (!groups) {
+    await preload(resource, [{ resource, docs }], ctx);
+    return Promise.all(docs.map((doc) => resource.serialize(doc, ctx)));
+  }
+  await preload(resource, groups, ctx);
+  const out = new Array<PlainDocument>(docs.length);
+  await Promise.all(
+    groups.flatMap((group) =>
+      group.docs.map(async (doc, index) => {
+        out[group.positions[index]!] = await group.resource.serialize(doc, ctx);
+      }),
+    ),
+  );
+  return out;
+}
+
+const relationCache = new WeakMap<Resource, { fields: readonly string[]; relations: string[] }>();
+
+/** The requested fields that have a related resource (none past the nesting limit); memoized per request. */
+function relationFields(resource: Resource, fields: readonly string[]): string[] {
+  const cached = relationCache.get(resource);
+  if (cached && cached.fields === fields) return cached.relations;
+  const related = resource.relatedResources;
+  const relations =
+    !related || depthOf(resource) >= MAX_RELATION_DEPTH ? [] : fields.filter((field) => field !== 'id' && Object.hasOwn(related, field));
+  relationCache.set(resource, { fields, relations });
+  return relations;
+}
+
+function lookup(resource: Resource, doc: PlainDocument): ReadonlyMap<string, unknown> | undefined {
+  const resolved = resolvedByResource.get(resource);
+  if (!resolved) return undefined;
+  return resolved.byDoc.get(doc) ?? (doc._id === undefined || doc._id === null ? undefined : resolved.byId.get(String(doc._id)));
+}
+
+/**
+ * Resolves the relation fields of every group's documents and records the output per document: the ids
+ * of all groups are merged per related resource class, so each class costs one query for the page.
+ */
+async function preload(parent: Resource, groups: readonly Group[], ctx: RequestContext): Promise<void> {
+  const batches = new Map<ResourceClass, Batch>();
+  const batchFor = (Class: ResourceClass): Batch => {
+    let batch = batches.get(Class);
+    if (!batch) {
+      batch = { resource: spawnRelated(parent, Class), ids: new Map(), inHand: [] };
+      batches.set(Class, batch);
+    }
+    return batch;
+  };
+  const plans = await Promise.all(groups.map((group) => collect(group, ctx, batchFor)));
+  if (batches.size === 0) return;
+  const outputs = await resolveBatches(batches, ctx);
+  for (const plan of plans) if (plan) record(plan, outputs);
+}
+
+/** Step 1: raw values — stored values, or what computed fields return (all documents at once). */
+async function collect(group: Group, ctx: RequestContext, batchFor: (Class: ResourceClass) => Batch): Promise<Plan | undefined> {
+  const { resource, docs } = group;
+  const relations = relationFields(resource, await fieldsFor(resource, ctx));
+  if (relations.length === 0 || docs.length === 0) return undefined;
+  const meta = resource.meta;
+  const slots = new Map<string, Slot[]>();
+  await Promise.all(
+    relations.map(async (field) => {
+      const batch = batchFor(resource.relatedResources[field]!);
+      const raw = meta.computed.has(field)
+        ? await Promise.all(docs.map((doc) => (resource as unknown as Record<string, ComputedField>)[field]!.call(resource, doc, ctx)))
+        : docs.map((doc) => doc[field]);
+      slots.set(
+        field,
+        raw.map((value) => slotOf(value, batch)),
+      );
+    }),
+  );
+  return { resource, docs, relations, slots };
+}
+
+/** Serialized related documents of one class, by id (loaded) and by object (in hand). */
+interface Outputs {
+  byId: Map<string, PlainDocument>;
+  byDoc: Map<PlainDocument, PlainDocument>;
+}
+
+/** Step 2: one query per related resource class for its ids, then one serialization per class. */
+async function resolveBatches(batches: ReadonlyMap<ResourceClass, Batch>, ctx: RequestContext): Promise<Map<ResourceClass, Outputs>> {
+  const outputs = new Map<ResourceClass, Outputs>();
+  await Promise.all(
+    [...batches].map(async ([Class, batch]) => {
+      const loaded = await load(batch, ctx);
+      const serialized = await batch.resource.serializeMany([...loaded, ...batch.inHand], ctx);
+      const byId = new Map<string, PlainDocument>();
+      loaded.forEach((doc, index) => byId.set(String(doc._id), serialized[index]!));
+      const byDoc = new Map<PlainDocument, PlainDocument>();
+      batch.inHand.forEach((doc, index) => byDoc.set(doc, serialized[loaded.length + index]!));
+      outputs.set(Class, { byId, byDoc });
+    }),
+  );
+  return outputs;
+}
+
+/** Step 3: each document's relation outputs, in its own order; dangling references dropped / null. */
+function record(plan: Plan, outputs: ReadonlyMap<ResourceClass, Outputs>): void {
+  const { resource, docs, relations, slots } = plan;
+  let resolved = resolvedByResource.get(resource);
+  if (!resolved) {
+    resolved = { byDoc: new WeakMap(), byId: new Map() };
+    resolvedByResource.set(resource, resolved);
+  }
+  docs.forEach((doc, index) => {
+    const values = new Map<string, unknown>();
+    for (const field of relations) {
+      const output = outputs.get(resource.relatedResources[field]!)!;
+      const resolve = (target: Target): PlainDocument | null | undefined => {
+        if (target === null) return null;
+        return 'id' in target ? output.byId.get(target.id) : output.byDoc.get(target.doc);
+      };
+      const slot = slots.get(field)![index]!;
+      if (slot.many) {
+        const items: (PlainDocument | null)[] = [];
+        for (const target of slot.targets) {
+          const item = resolve(target);
+          if (item !== undefined) items.push(item);
+        }
+        values.set(field, items);
+      } else {
+        values.set(field, resolve(slot.target) ?? null);
+      }
+    }
+    resolved.byDoc.set(doc, values);
+    if (doc._id !== undefined && doc._id !== null) resolved.byId.set(String(doc._id), values);
+  });
+}
+
+function slotOf(value: unknown, batch: Batch): Slot {
+  if (Array.isArray(value)) return { many: true, targets: value.map((item: unknown) => targetOf(item, batch)) };
+  return { many: false, target: targetOf(value, batch) };
+}
+
+/** Classifies one value: nothing, a document in hand (sub-document, populated or computed), or an id. */
+function targetOf(value: unknown, batch: Batch): Target {
+  if (value === undefined || value === null) return null;
+  if (value instanceof mongoose.Document) {
+    const doc = plainOf(value as AnyDocument);
+    batch.inHand.push(doc);
+    return { doc };
+  }
+  if (isPlainObject(value)) {
+    batch.inHand.push(value);
+    return { doc: value };
+  }
+  const id = castId(batch.resource, value);
+  // An id that cannot be one (wrong type, malformed) points nowhere: dangling, never a 500.
+  if (id === undefined) return { id: '' };
+  const key = String(id);
+  if (!batch.ids.has(key)) batch.ids.set(key, id);
+  return { id: key };
+}
+
+function isPlainObject(value: unknown): value is PlainDocument {
+  if (typeof value !== 'object' || value === null) return false;
+  const proto: unknown = Object.getPrototypeOf(value);
+  return proto === Object.prototype || proto === null;
+}
+
+/** `value` cast to the `_id` type of the related model, or `undefined` when it does not cast. */
+function castId(resource: Resource, value: unknown): unknown {
+  const idType = resource.document.schema.path('_id') as unknown as { cast(value: unknown): unknown } | undefined;
+  if (!idType) return value;
+  try {
+    const id = idType.cast(value);
+    return id === null || id === undefined ? undefined : id;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The referenced documents of a batch: one query, through the related resource's queryset and projection. */
+async function load(batch: Batch, ctx: RequestContext): Promise<PlainDocument[]> {
+  if (batch.ids.size === 0) return [];
+  const related = batch.resource;
+  const query = await related.readableQuery(ctx, { _id: { $in: [...batch.ids.values()] } });
+  const projection = related.projectionFor(await fieldsFor(related, ctx));
+  if (projection) query.select(projection);
+  return (await related.run(query.lean().exec())) as PlainDocument[];
+}

@@ -1,0 +1,43 @@
+/**
+ * A request body → what `createObject` / `updateObject` receive, and which resource receives it: the
+ * child resource of the document's type for polymorphic collections, its API names translated and
+ * limited to its writable fields, the discriminator key removed (the model sets it; a stored type never
+ * changes), and relations checked and prepared in batch (write/nested.ts).
+ */
+import type { Resource } from '../resource.js';
+import { createTarget, updateTarget } from '../serialize/children.js';
+import type { AnyDocument, PlainDocument, RequestContext } from '../types.js';
+import { toInternalData } from './input.js';
+import { dropDiscriminatorKey, prepareRelatedInput } from './nested.js';
+
+/** The resource that performs the write and the data it is given. */
+export interface PreparedWrite {
+  target: Resource;
+  data: PlainDocument;
+}
+
+/** POST: the type comes from the discriminator key (or the defaults); 400 on an unknown type or bad relation. */
+export async function prepareCreate(ctx: RequestContext, resource: Resource, body: Record<string, unknown>): Promise<PreparedWrite> {
+  const target = createTarget(resource, body);
+  return { target, data: await prepareData(ctx, target, body) };
+}
+
+/**
+ * PUT: the type is the stored document's (`doc`); without `doc` (bulk updates, whose documents may be
+ * of several types) the resource itself translates the body.
+ */
+export async function prepareUpdate(
+  ctx: RequestContext,
+  resource: Resource,
+  body: Record<string, unknown>,
+  doc?: AnyDocument,
+): Promise<PreparedWrite> {
+  const target = doc ? updateTarget(resource, doc) : resource;
+  return { target, data: await prepareData(ctx, target, body) };
+}
+
+async function prepareData(ctx: RequestContext, target: Resource, body: Record<string, unknown>): Promise<PlainDocument> {
+  const data = toInternalData(target.meta, body);
+  dropDiscriminatorKey(target.document, data);
+  return prepareRelatedInput(ctx, target, data);
+}
