@@ -1,44 +1,107 @@
 /** The example blog API: what an app using koa-mongorest writes. */
 import Koa from 'koa';
-import { MongoRest, Resource, ResourceView, methods, ops } from '../lib/index.js';
+import {
+  AnonymousAuthentication,
+  ApiKeyAuthentication,
+  MongoRest,
+  Resource,
+  ResourceView,
+  allow,
+  authenticated,
+  methods,
+  ops,
+  type PlainDocument,
+} from '../lib/index.js';
 import type { ExampleModels } from './models.js';
 
-export function createApp({ User, Post }: ExampleModels): Koa {
+export interface ExampleOptions {
+  /** Writes need `X-API-Key: <apiKey>`; reads are open. */
+  apiKey: string;
+}
+
+export function createApp({ User, Post, Media, Image, Video }: ExampleModels, { apiKey }: ExampleOptions): Koa {
+  // Reads are open; every write needs the API key. Methods not listed are refused to everyone.
+  const writesNeedKey = {
+    authenticationMethods: [new ApiKeyAuthentication({ keys: [apiKey] }), AnonymousAuthentication],
+    permissions: { List: allow, Fetch: allow, Create: authenticated, Update: authenticated, BulkUpdate: authenticated, Delete: authenticated },
+  };
+
   class UserResource extends Resource {
     document = User;
     fields = ['id', 'name', 'email', 'created'];
     allowedOrdering = ['name', 'created'];
-    filters = { name: [ops.Exact] };
+    filters = { name: [ops.Exact, ops.IContains] };
+  }
+
+  /** How a post shows its author: a small nested object. */
+  class AuthorResource extends Resource {
+    document = User;
+    fields = ['id', 'name'];
   }
 
   class PostResource extends Resource {
     document = Post;
     fields = ['id', 'title', 'author', 'content', 'tags', 'published', 'created', 'summary'];
-    renameFields = { author: 'author_id' };
+    relatedResources = { author: AuthorResource };
     allowedOrdering = ['title', 'created'];
-    filters = { title: [ops.Exact], author_id: [ops.Exact], published: [ops.Exact] };
+    filters = {
+      title: [ops.Exact, ops.IContains, ops.Startswith],
+      author: [ops.Exact],
+      tags: [ops.Exact, ops.In],
+      published: [ops.Boolean],
+      created: [ops.Gte, ops.Lt],
+      'content.lang': [ops.Exact],
+    };
     defaultLimit = 20;
 
     /** A computed field: the first words of the content. */
-    summary(post: Record<string, unknown>): string {
+    summary(post: PlainDocument): string {
       const text = (post.content as { text?: string } | undefined)?.text ?? '';
       return text.length > 60 ? `${text.slice(0, 57)}...` : text;
     }
   }
 
+  class MediaResource extends Resource {
+    document = Media;
+    fields = ['id', '__t', 'title', 'url', 'post'];
+    renameFields = { __t: 'type' };
+    childDocumentResources = { Image: ImageResource, Video: VideoResource };
+    filters = { type: [ops.Exact], post: [ops.Exact] };
+  }
+  class ImageResource extends MediaResource {
+    document = Image;
+    fields = ['id', '__t', 'title', 'url', 'post', 'width', 'height'];
+  }
+  class VideoResource extends MediaResource {
+    document = Video;
+    fields = ['id', '__t', 'title', 'url', 'post', 'seconds'];
+  }
+
   class UserView extends ResourceView {
     resource = UserResource;
     methods = [methods.List, methods.Fetch, methods.Create, methods.Update, methods.Delete];
+    authenticationMethods = writesNeedKey.authenticationMethods;
+    permissions = writesNeedKey.permissions;
   }
 
   class PostView extends ResourceView {
     resource = PostResource;
     methods = [methods.List, methods.Fetch, methods.Create, methods.Update, methods.BulkUpdate, methods.Delete];
+    authenticationMethods = writesNeedKey.authenticationMethods;
+    permissions = writesNeedKey.permissions;
+  }
+
+  class MediaView extends ResourceView {
+    resource = MediaResource;
+    methods = [methods.List, methods.Fetch, methods.Create, methods.Update, methods.Delete];
+    authenticationMethods = writesNeedKey.authenticationMethods;
+    permissions = writesNeedKey.permissions;
   }
 
   const api = new MongoRest({ prefix: '/api' });
   api.register(UserView, { url: '/users/' });
   api.register(PostView, { url: '/posts/' });
+  api.register(MediaView, { url: '/media/' });
 
   const app = new Koa();
   app.use(api.routes()).use(api.allowedMethods());

@@ -28,7 +28,18 @@ export function defineModels(connection: Connection) {
       created: { type: Date, default: () => new Date() },
     }),
   );
-  return { User, Post };
+  // A polymorphic collection: one `media` collection, two document types (Mongoose discriminators).
+  const Media = connection.model(
+    'Media',
+    new mongoose.Schema({
+      title: { type: String, required: true, maxlength: 200 },
+      post: { type: mongoose.Schema.Types.ObjectId, ref: 'Post' },
+      url: { type: String, required: true, validate: { validator: (value: string) => validator.isURL(value), message: 'Not a valid URL' } },
+    }),
+  );
+  const Image = Media.discriminator('Image', new mongoose.Schema({ width: { type: Number, required: true, min: 1 }, height: { type: Number, required: true, min: 1 } }));
+  const Video = Media.discriminator('Video', new mongoose.Schema({ seconds: { type: Number, required: true, min: 0 } }));
+  return { User, Post, Media, Image, Video };
 }
 
 export type ExampleModels = ReturnType<typeof defineModels>;

@@ -9,6 +9,8 @@ import { defineModels } from './models.js';
 import { seed } from './seed.js';
 
 const port = Number(process.env.PORT ?? 3000);
+// Writes need this key in an X-API-Key header. Set EXAMPLE_API_KEY for anything but a local try-out.
+const apiKey = process.env.EXAMPLE_API_KEY ?? 'let-me-write';
 const database = await resolveServer();
 console.log(`[example] database: ${database.label}`);
 const connection = mongoose.createConnection(database.uri, {
@@ -17,11 +19,12 @@ const connection = mongoose.createConnection(database.uri, {
 });
 await connection.asPromise();
 const models = defineModels(connection);
-await Promise.all([models.User.init(), models.Post.init()]);
+await Promise.all([models.User.init(), models.Post.init(), models.Media.init()]);
 await seed(models);
 
-const server = createApp(models).listen(port, '127.0.0.1', () => {
+const server = createApp(models, { apiKey }).listen(port, '127.0.0.1', () => {
   console.log(`[example] blog API listening: try  curl http://127.0.0.1:${port}/api/posts/`);
+  console.log(`[example] writes need the header  X-API-Key: ${apiKey}`);
 });
 
 const shutdown = async () => {
