@@ -13,6 +13,7 @@ import { callQueryHook, isQuery } from './query/thenable.js';
 import { metaOf, type ResourceMeta } from './resource-meta.js';
 import { polymorphicProjection } from './serialize/children.js';
 import { serializeBatch, serializeOne } from './serialize/related.js';
+import { assertFiniteNumbers } from './write/finite.js';
 import { flushRelatedWrites } from './write/nested.js';
 import type {
   AnyDocument,
@@ -210,7 +211,7 @@ export class Resource {
   /** Builds, validates, authorizes (hasAddPermission, before anything is saved) and saves a document. */
   async createObject(ctx: RequestContext, data: PlainDocument): Promise<AnyDocument> {
     const doc = new this.document(data) as AnyDocument;
-    await doc.validate();
+    await this.validateDocument(doc);
     authorize(await this[scopeKey].permissions.hasAddPermission(ctx, doc));
     await this.saveDocument(doc);
     return doc;
@@ -220,7 +221,7 @@ export class Resource {
   async updateObject(ctx: RequestContext, doc: AnyDocument, data: PlainDocument): Promise<AnyDocument> {
     authorize(await this[scopeKey].permissions.hasChangePermission(ctx, doc));
     this.applyChanges(doc, data);
-    await doc.validate();
+    await this.validateDocument(doc);
     await this.saveDocument(doc);
     return doc;
   }
@@ -235,7 +236,7 @@ export class Resource {
     for (const doc of docs) authorize(await permissions.hasChangePermission(ctx, doc));
     for (const doc of docs) {
       this.applyChanges(doc, data);
-      await doc.validate();
+      await this.validateDocument(doc);
     }
     // A unique value set on several documents would save the first and fail on the rest.
     const shared = sharedUniqueValues(this.meta, docs, data);
@@ -248,6 +249,12 @@ export class Resource {
   async deleteObject(ctx: RequestContext, doc: AnyDocument): Promise<void> {
     authorize(await this[scopeKey].permissions.hasDeletePermission(ctx, doc));
     await this.runWrite(() => doc.deleteOne());
+  }
+
+  /** Mongoose validation (400 `field-errors`) plus the library's own rule: numbers are finite. */
+  async validateDocument(doc: AnyDocument): Promise<void> {
+    await doc.validate();
+    assertFiniteNumbers(doc, this.meta);
   }
 
   /** Sets each top-level key sent; a nested object replaces the stored one (PUT semantics per key). */

@@ -282,6 +282,18 @@ test('PUT with null on a required field → 400 field-errors and nothing written
   t.like(await env().Post.findById(id).lean(), { title: 'Seeded', description: 'kept' });
 });
 
+test('"Infinity" for a Number field → 400 field-errors on every server, nothing written', async (t) => {
+  const { tag, id } = await seedPost();
+  for (const value of ['Infinity', '-Infinity']) {
+    const res = await agent().put(`/api/posts/${id}/`).set('X-Tag', tag).send({ views: value, description: 'not written' });
+    assertJson(t, res, 400, { 'field-errors': { views: 'Must be a finite number.' } });
+  }
+  const created = await agent().post('/api/posts/').send({ title: 'infinite', views: 'Infinity' });
+  assertJson(t, created, 400, { 'field-errors': { views: 'Must be a finite number.' } });
+  t.like(await env().Post.findById(id).lean(), { description: 'kept' });
+  t.is(await env().Post.countDocuments({ title: 'infinite' }), 0);
+});
+
 // ---- bulk update ---------------------------------------------------------------------------------------
 
 test('bulk PUT applies the body to every matching document and answers {"count": n}', async (t) => {

@@ -1,0 +1,32 @@
+/**
+ * Numbers must be finite. Mongoose casts the strings "Infinity" and "NaN"-like values for Number paths;
+ * MongoDB would store ±Infinity while FerretDB refuses it (500 there). Refusing them before the write
+ * gives every server the same 400.
+ */
+import { BadRequest } from '../errors.js';
+import { apiPath } from '../http/field-errors.js';
+import type { ResourceMeta } from '../resource-meta.js';
+import type { AnyDocument } from '../types.js';
+
+const MAX_DEPTH = 64;
+
+function collect(value: unknown, path: string, depth: number, found: string[]): void {
+  if (typeof value === 'number') {
+    if (!Number.isFinite(value)) found.push(path);
+    return;
+  }
+  if (value === null || typeof value !== 'object' || depth > MAX_DEPTH) return;
+  const isPlain = Array.isArray(value) || Object.getPrototypeOf(value) === Object.prototype;
+  if (!isPlain) return; // Date, ObjectId, Decimal128, Buffer…
+  for (const [key, item] of Object.entries(value)) collect(item, path ? `${path}.${key}` : key, depth + 1, found);
+}
+
+/** Throws 400 `field-errors` naming every path (API names) of `doc` that holds a non-finite number. */
+export function assertFiniteNumbers(doc: AnyDocument, meta: ResourceMeta): void {
+  const found: string[] = [];
+  collect(doc.toObject({ depopulate: true, virtuals: false, getters: false, transform: false }), '', 0, found);
+  if (found.length === 0) return;
+  const fieldErrors: Record<string, string> = {};
+  for (const path of found) fieldErrors[apiPath(meta, path)] = 'Must be a finite number.';
+  throw new BadRequest({ 'field-errors': fieldErrors });
+}
