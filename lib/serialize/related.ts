@@ -16,6 +16,7 @@
  * same thing with a page of one. References whose document is gone are dropped from arrays and `null`
  * in single fields; array order is kept.
  */
+import { castId } from '../query/ids.js';
 import mongoose from 'mongoose';
 import { plainOf } from '../handlers/shared.js';
 import type { Resource, ResourceClass } from '../resource.js';
@@ -235,7 +236,7 @@ function targetOf(value: unknown, batch: Batch): Target {
     batch.inHand.push(value);
     return { doc: value };
   }
-  const id = castId(batch.resource, value);
+  const id = castId(batch.resource.document.schema, value);
   // An id that cannot be one (wrong type, malformed) points nowhere: dangling, never a 500.
   if (id === undefined) return { id: '' };
   const key = String(id);
@@ -249,17 +250,6 @@ function isPlainObject(value: unknown): value is PlainDocument {
   return proto === Object.prototype || proto === null;
 }
 
-/** `value` cast to the `_id` type of the related model, or `undefined` when it does not cast. */
-function castId(resource: Resource, value: unknown): unknown {
-  const idType = resource.document.schema.path('_id') as unknown as { cast(value: unknown): unknown } | undefined;
-  if (!idType) return value;
-  try {
-    const id = idType.cast(value);
-    return id === null || id === undefined ? undefined : id;
-  } catch {
-    return undefined;
-  }
-}
 
 /** The referenced documents of a batch: one query, through the related resource's queryset and projection. */
 async function load(batch: Batch, ctx: RequestContext): Promise<PlainDocument[]> {

@@ -17,6 +17,7 @@
  * by `flushRelatedWrites` — called from `Resource.saveDocument` just before the parent document, i.e.
  * after the parent was validated and authorized. A failure at any step before that writes nothing.
  */
+import { castId } from '../query/ids.js';
 import mongoose, { type Schema } from 'mongoose';
 import { BadRequest } from '../errors.js';
 import { apiPath } from '../http/error-response.js';
@@ -167,7 +168,7 @@ function addCheck(run: Run, checks: Map<unknown, Check>, resource: Resource, rel
     check = { find: finderFor(run.ctx, resource, relation), ids: new Map(), uses: [] };
     checks.set(checkKey, check);
   }
-  const id = castId(relation.model, value);
+  const id = castId(relation.model.schema, value);
   if (id === undefined) {
     run.errors[errorKey] = `Invalid id ${describe(value)}.`;
     return;
@@ -269,7 +270,7 @@ async function prepareSaved(
       dropDiscriminatorKey(model, data);
       const rawId = Object.hasOwn(element, idApi) ? element[idApi] : undefined;
       if (rawId === undefined || rawId === null) return { kind: 'create', data, errorKey };
-      const id = castId(model, rawId);
+      const id = castId(model.schema, rawId);
       if (id === undefined) {
         run.errors[errorKey] = `Invalid id ${describe(rawId)}.`;
         return { kind: 'none' };
@@ -387,17 +388,6 @@ export function dropDiscriminatorKey(model: AnyModel, data: PlainDocument): void
   if (key !== undefined) delete data[key];
 }
 
-function castId(model: AnyModel, value: unknown): unknown {
-  if (isPlainObject(value) || Array.isArray(value)) return undefined;
-  const idType = model.schema.path('_id') as unknown as SchemaTypeLike | undefined;
-  if (!idType) return value;
-  try {
-    const id = idType.cast(value);
-    return id === null || id === undefined ? undefined : id;
-  } catch {
-    return undefined;
-  }
-}
 
 function isModel(value: unknown): value is AnyModel {
   return typeof value === 'function' && 'schema' in value && 'modelName' in value;

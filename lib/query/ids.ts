@@ -1,0 +1,30 @@
+/** Casting a client-supplied value to a model's `_id` type: one rule for pks, references and nested ids. */
+import type { Schema } from 'mongoose';
+
+interface Caster {
+  cast(value: unknown): unknown;
+}
+
+/**
+ * `value` cast to the `_id` type of `schema`, or `undefined` when it does not cast (plain objects,
+ * arrays, malformed ids, non-finite numbers). ObjectId instances, as stored references, cast as they are.
+ * A schema without `_id` takes the value as it is.
+ */
+export function castId(schema: Schema, value: unknown): unknown {
+  if (Array.isArray(value) || isPlainObject(value)) return undefined;
+  const idType = schema.path('_id') as unknown as Caster | undefined;
+  if (!idType) return value;
+  try {
+    const id = idType.cast(value);
+    if (id === null || id === undefined || (typeof id === 'number' && !Number.isFinite(id))) return undefined;
+    return id;
+  } catch {
+    return undefined;
+  }
+}
+
+function isPlainObject(value: unknown): boolean {
+  if (value === null || typeof value !== 'object') return false;
+  const proto: unknown = Object.getPrototypeOf(value);
+  return proto === Object.prototype || proto === null;
+}
