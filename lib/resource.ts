@@ -9,6 +9,7 @@ import { duplicateConflict, duplicateFields, isDuplicateKeyError, sharedUniqueVa
 import { withDeadline } from './http/database.js';
 import type { OperatorSpec } from './query/operators.js';
 import { parsePage, splitList, firstValue, type PagePlan } from './query/params.js';
+import { andInto } from './query/conditions.js';
 import { callQueryHook, isQuery } from './query/thenable.js';
 import { metaOf, type ResourceMeta } from './resource-meta.js';
 import { polymorphicProjection } from './serialize/children.js';
@@ -157,16 +158,19 @@ export class Resource {
   }
 
   /**
-   * The base of every lookup, reads and writes: the queryset, ANDed with the client's `filter` (built
-   * from the declared filters), then narrowed by the view's `hasReadPermission`. The query comes back
-   * inert (see query/thenable.ts): run it with `exec()`.
+   * The base of every lookup, reads and writes: the queryset narrowed by the view's
+   * `hasReadPermission`, then ANDed with the client's `filter` (built from the declared filters). The
+   * filter comes last so that nothing it holds can be overwritten by a hook's `query.where(...)` — and
+   * `andInto` never overwrites what the hook set. The query comes back inert (see query/thenable.ts):
+   * run it with `exec()`.
    */
   async readableQuery(ctx: RequestContext, filter?: Record<string, unknown>): Promise<AnyQuery> {
     const base = this.getQueryset(ctx);
     if (!isQuery(base)) throw new TypeError(`${this.meta.name}.getQueryset must return a Mongoose query.`);
-    if (filter && Object.keys(filter).length > 0) base.and([filter]);
     const { permissions } = this[scopeKey];
-    return callQueryHook(base, 'hasReadPermission', (query) => permissions.hasReadPermission(ctx, query));
+    const query = await callQueryHook(base, 'hasReadPermission', (inertQuery) => permissions.hasReadPermission(ctx, inertQuery));
+    if (filter) andInto(query, filter);
+    return query;
   }
 
   // ---- output --------------------------------------------------------------------------------------
