@@ -9,7 +9,7 @@ import { MethodNotAllowed, NotFound } from './errors.js';
 import { list, fetch } from './handlers/read.js';
 import { bulkUpdate, create, remove, update } from './handlers/write.js';
 import type { MethodMarker, RouteTarget, Verb } from './methods.js';
-import { scopeKey, type PermissionHooks, type Resource, type ResourceClass } from './resource.js';
+import { scopeKey, type PermissionHooks, type RequestScope, type Resource, type ResourceClass } from './resource.js';
 import { metaOf, type ResourceMeta } from './resource-meta.js';
 import type { AnyDocument, AnyQuery, MaybePromise, RequestContext } from './types.js';
 
@@ -53,6 +53,8 @@ export interface ServeSettings {
 export class ViewBinding {
   readonly strategies: AuthenticationBase[];
   readonly meta: ResourceMeta;
+  /** The same for every request of this view: its permission hooks and the database deadline. */
+  private readonly scope: RequestScope;
   private readonly byRoute: Record<RouteTarget, Map<Verb, MethodMarker>> = { collection: new Map(), item: new Map() };
 
   constructor(
@@ -67,6 +69,7 @@ export class ViewBinding {
     this.strategies = instantiateStrategies(view.authenticationMethods);
     checkPermissionTable(view.permissions, view.constructor.name);
     this.meta = metaOf(new view.resource());
+    this.scope = { permissions: view, databaseTimeoutMS: settings.databaseTimeoutMS };
   }
 
   itemUrl(id: unknown): string {
@@ -83,7 +86,7 @@ export class ViewBinding {
 
   newResource(): Resource {
     const resource = new this.view.resource();
-    resource[scopeKey] = { permissions: this.view, databaseTimeoutMS: this.settings.databaseTimeoutMS };
+    resource[scopeKey] = this.scope;
     return resource;
   }
 

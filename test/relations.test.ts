@@ -94,7 +94,11 @@ function summary(queries: LoggedQuery[]): string[] {
   return queries.map((query) => `${query.collection}.${query.method}`).sort();
 }
 
-/** The ids a batch query asks for (`_id: {$in: [...]}` anywhere in its filter), sorted. */
+/** The ids a batch query asks for (`_id: {$in: [...]}`, or `_id: id` for a batch of one, anywhere in its filter), sorted. */
+function isObjectId(value: unknown): boolean {
+  return value instanceof mongoose.Types.ObjectId;
+}
+
 function idsIn(filter: unknown): string[] {
   const ids: string[] = [];
   const walk = (value: unknown): void => {
@@ -102,6 +106,7 @@ function idsIn(filter: unknown): string[] {
     else if (value && typeof value === 'object') {
       for (const [key, inner] of Object.entries(value)) {
         if (key === '$in' && Array.isArray(inner)) ids.push(...inner.map(String));
+        else if (key === '_id' && isObjectId(inner)) ids.push(String(inner));
         else walk(inner);
       }
     }

@@ -28,3 +28,11 @@ function isPlainObject(value: unknown): boolean {
   const proto: unknown = Object.getPrototypeOf(value);
   return proto === Object.prototype || proto === null;
 }
+
+/**
+ * The `_id` condition matching any of `ids`: plain equality for one id (FerretDB pushes only equality
+ * down to its index; MongoDB plans both the same), `$in` for several.
+ */
+export function anyOfIds(ids: readonly unknown[]): unknown {
+  return ids.length === 1 ? ids[0] : { $in: [...ids] };
+}

@@ -16,7 +16,7 @@
  * same thing with a page of one. References whose document is gone are dropped from arrays and `null`
  * in single fields; array order is kept.
  */
-import { castId } from '../query/ids.js';
+import { anyOfIds, castId } from '../query/ids.js';
 import mongoose from 'mongoose';
 import { plainOf } from '../handlers/shared.js';
 import type { Resource, ResourceClass } from '../resource.js';
@@ -255,7 +255,7 @@ function isPlainObject(value: unknown): value is PlainDocument {
 async function load(batch: Batch, ctx: RequestContext): Promise<PlainDocument[]> {
   if (batch.ids.size === 0) return [];
   const related = batch.resource;
-  const query = await related.readableQuery(ctx, { _id: { $in: [...batch.ids.values()] } });
+  const query = await related.readableQuery(ctx, { _id: anyOfIds([...batch.ids.values()]) });
   const projection = related.projectionFor(await fieldsFor(related, ctx));
   if (projection) query.select(projection);
   return (await related.run(query.lean().exec())) as PlainDocument[];

@@ -17,7 +17,7 @@
  * by `flushRelatedWrites` — called from `Resource.saveDocument` just before the parent document, i.e.
  * after the parent was validated and authorized. A failure at any step before that writes nothing.
  */
-import { castId } from '../query/ids.js';
+import { anyOfIds, castId } from '../query/ids.js';
 import mongoose, { type Schema } from 'mongoose';
 import { BadRequest } from '../errors.js';
 import { apiPath } from '../http/error-response.js';
@@ -183,14 +183,14 @@ function finderFor(ctx: RequestContext, resource: Resource, relation: RelationIn
   if (relation.related) {
     const related = spawnRelated(resource, relation.related);
     return async (ids) => {
-      const query = await related.readableQuery(ctx, { _id: { $in: ids } });
+      const query = await related.readableQuery(ctx, { _id: anyOfIds(ids) });
       const rows = (await related.run(query.select({ _id: 1 }).lean().exec())) as PlainDocument[];
       return rows.map((row) => row._id);
     };
   }
   const model = relation.model!;
   return async (ids) => {
-    const rows = (await resource.run(model.find({ _id: { $in: ids } }).select({ _id: 1 }).lean().exec())) as PlainDocument[];
+    const rows = (await resource.run(model.find({ _id: anyOfIds(ids) }).select({ _id: 1 }).lean().exec())) as PlainDocument[];
     return rows.map((row) => row._id);
   };
 }
@@ -284,7 +284,7 @@ async function prepareSaved(
   // 2. The documents to update: one query for the field.
   const existing = new Map<string, AnyDocument>();
   if (toLoad.size > 0) {
-    const query = await related.readableQuery(run.ctx, { _id: { $in: [...toLoad.values()] } });
+    const query = await related.readableQuery(run.ctx, { _id: anyOfIds([...toLoad.values()]) });
     const docs = (await related.run(query.exec())) as AnyDocument[];
     for (const doc of docs) existing.set(String(doc._id), doc);
   }
