@@ -13,7 +13,9 @@ import { andInto } from './query/conditions.js';
 import { callQueryHook, isQuery } from './query/thenable.js';
 import { metaOf, type ResourceMeta } from './resource-meta.js';
 import { polymorphicProjection } from './serialize/children.js';
+import { fieldsFor } from './serialize/instances.js';
 import { serializeBatch, serializeOne } from './serialize/related.js';
+import { plainSerializer } from './serialize/serialize.js';
 import { assertFiniteNumbers } from './write/finite.js';
 import { flushRelatedWrites } from './write/nested.js';
 import type {
@@ -204,6 +206,11 @@ export class Resource {
 
   /** Serializes a page; the place where related documents are loaded in batch before `serialize`. */
   async serializeMany(docs: PlainDocument[], ctx: RequestContext): Promise<PlainDocument[]> {
+    // Fast path when nothing per document can be asynchronous and `serialize` is not overridden.
+    if (this.serialize === Resource.prototype.serialize) {
+      const serializeOne = plainSerializer(this, await fieldsFor(this, ctx));
+      if (serializeOne) return docs.map(serializeOne);
+    }
     return serializeBatch(this, docs, ctx);
   }
 

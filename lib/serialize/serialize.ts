@@ -20,17 +20,39 @@ export async function serializeFields(
   const out: PlainDocument = {};
   for (const field of fields) {
     const key = meta.apiNames.get(field) ?? field;
-    if (field === 'id') {
-      out[key] = doc._id === undefined || doc._id === null ? null : String(doc._id);
-    } else if (related?.has(field)) {
+    if (related?.has(field)) {
       out[key] = related.get(field);
     } else if (meta.computed.has(field)) {
       const method = (resource as unknown as Record<string, ComputedField>)[field]!;
       out[key] = (await method.call(resource, doc, ctx)) ?? null;
     } else {
-      const value = doc[field];
-      out[key] = value === undefined ? null : value;
+      out[key] = storedValue(doc, field);
     }
   }
   return out;
+}
+
+/** A stored field's output: `id` as the `_id` string, a missing value as `null`, the rest as it is. */
+function storedValue(doc: PlainDocument, field: string): unknown {
+  if (field === 'id') return doc._id === undefined || doc._id === null ? null : String(doc._id);
+  const value = doc[field];
+  return value === undefined ? null : value;
+}
+
+/**
+ * A synchronous serializer for the common case — no computed fields, no related resources, no child
+ * resources among what is requested — or `undefined` when the general path is needed. A list page then
+ * costs one tight loop instead of a chain of promises per document.
+ */
+export function plainSerializer(resource: Resource, fields: readonly string[]): ((doc: PlainDocument) => PlainDocument) | undefined {
+  const meta = resource.meta;
+  if (Object.keys(resource.childDocumentResources).length > 0) return undefined;
+  const related = resource.relatedResources;
+  if (fields.some((field) => meta.computed.has(field) || (field !== 'id' && Object.hasOwn(related, field)))) return undefined;
+  const keys = fields.map((field) => meta.apiNames.get(field) ?? field);
+  return (doc) => {
+    const out: PlainDocument = {};
+    for (let index = 0; index < fields.length; index++) out[keys[index]!] = storedValue(doc, fields[index]!);
+    return out;
+  };
 }

@@ -21,10 +21,17 @@ function collect(value: unknown, path: string, depth: number, found: string[]): 
   for (const [key, item] of Object.entries(value)) collect(item, path ? `${path}.${key}` : key, depth + 1, found);
 }
 
-/** Throws 400 `field-errors` naming every path (API names) of `doc` that holds a non-finite number. */
+/**
+ * Throws 400 `field-errors` naming every path (API names) of `doc` that holds a non-finite number. Only
+ * the top-level paths this write changed are looked at: stored values were checked when written.
+ */
 export function assertFiniteNumbers(doc: AnyDocument, meta: ResourceMeta): void {
   const found: string[] = [];
-  collect(doc.toObject({ depopulate: true, virtuals: false, getters: false, transform: false }), '', 0, found);
+  for (const path of doc.directModifiedPaths()) {
+    const value: unknown = doc.get(path);
+    const plain = value !== null && typeof value === 'object' && 'toObject' in value ? (value as { toObject(): unknown }).toObject() : value;
+    collect(plain, path, 0, found);
+  }
   if (found.length === 0) return;
   const fieldErrors: Record<string, string> = {};
   for (const path of found) fieldErrors[apiPath(meta, path)] = 'Must be a finite number.';
