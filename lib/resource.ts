@@ -101,6 +101,12 @@ export class Resource {
   filters: Record<string, OperatorSpec[]> = {};
   /** API field names that `_order_by` may use, either direction. */
   allowedOrdering: string[] = [];
+  /**
+   * Whether ids written to plain `ref` fields (without a related resource) must name an existing
+   * document (400 otherwise). One indexed query per write that sets such a field; `false` stores them
+   * unchecked, as Mongoose does. Fields with a related resource are always checked.
+   */
+  checkReferences = true;
   paginate = true;
   defaultLimit = 100;
   maxLimit = 100;

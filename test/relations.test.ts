@@ -355,6 +355,20 @@ test('reference fields take id strings; an unknown or invalid id is a 400 for th
   t.is(res.body.author.id, id(ann));
 });
 
+test('checkReferences = false stores plain ref ids unchecked; fields with a related resource are still checked', async (t) => {
+  const { server, models } = env();
+  const missing = new mongoose.Types.ObjectId().toHexString();
+  const title = unique('unchecked');
+  let res = await request(server).post('/api/unchecked-posts/').send({ title, reviewer: missing });
+  t.is(res.status, 201, JSON.stringify(res.body));
+  t.is(res.body.reviewer, missing);
+  t.is(String((await models.Post.findOne({ title }).lean())!.reviewer), missing);
+  res = await request(server).post('/api/unchecked-posts/').send({ title: unique('unchecked'), author: missing });
+  t.deepEqual([res.status, res.body], [400, { 'field-errors': { author: `No document with id "${missing}".` } }]);
+  res = await request(server).post('/api/unchecked-posts/').send({ title: unique('unchecked'), reviewer: 'zzz' });
+  t.deepEqual([res.status, res.body], [400, { 'field-errors': { reviewer: 'Cast to ObjectId failed for value "zzz" (type string)' } }]);
+});
+
 test('ids are checked on update and bulk update too', async (t) => {
   const { server, models } = env();
   const { post, tag, bob } = await seed();

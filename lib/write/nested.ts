@@ -373,6 +373,8 @@ function buildPlan(resource: Resource): RelationInput[] {
     const ref = element.options?.ref;
     const refModel = typeof ref === 'string' ? meta.model.db.models[ref] : isModel(ref) ? ref : undefined;
     if (!related && !refModel) continue;
+    // A plain `ref` (no related resource) is checked unless the resource opts out; declared relations always are.
+    if (!related && !resource.checkReferences) continue;
     if (related && ref === undefined && element.instance !== 'ObjectId') continue;
     const relatedResource = related ? new related() : undefined;
     const model = relatedResource ? relatedResource.document : refModel;
