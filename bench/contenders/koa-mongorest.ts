@@ -1,0 +1,60 @@
+/**
+ * koa-mongorest, configured as a user would from its contract (shared SPEC, section 1): a resource per
+ * model, filters, a renamed field, allowed ordering, and a second view whose resource expands `author`.
+ */
+import Koa from 'koa';
+import mongoose from 'mongoose';
+import { MongoRest, Resource, ResourceView, methods, ops } from '../../lib/index.js';
+import { defineModels } from '../models.js';
+import type { StartApp } from '../types.js';
+import { listen } from './listen.js';
+
+export const start: StartApp = async ({ uri, dbName, poolSize }) => {
+  await mongoose.connect(uri, { dbName, maxPoolSize: poolSize });
+  const { User, Post } = defineModels();
+
+  class UserResource extends Resource {
+    override document = User;
+  }
+
+  class PostResource extends Resource {
+    override document = Post;
+    override filters = {
+      status: [ops.Exact, ops.In],
+      score: [ops.Gte],
+      author_id: [ops.Exact, ops.In],
+    };
+    override renameFields = { author: 'author_id' };
+    override allowedOrdering = ['title', 'created', 'score'];
+  }
+
+  class PostWithAuthorResource extends PostResource {
+    override relatedResources = { author: UserResource };
+  }
+
+  class PostView extends ResourceView {
+    override resource = PostResource;
+    override methods = [methods.Create, methods.Update, methods.Fetch, methods.List];
+  }
+
+  class PostWithAuthorView extends ResourceView {
+    override resource = PostWithAuthorResource;
+    override methods = [methods.List];
+  }
+
+  const api = new MongoRest();
+  api.register(PostView, { url: '/posts/', name: 'posts' });
+  api.register(PostWithAuthorView, { url: '/posts-with-author/', name: 'posts-with-author' });
+
+  const app = new Koa();
+  app.use(api.routes()).use(api.allowedMethods());
+
+  const server = await listen(app.callback());
+  return {
+    server,
+    async close() {
+      await server.close();
+      await mongoose.disconnect();
+    },
+  };
+};

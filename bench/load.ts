@@ -1,0 +1,115 @@
+/**
+ * Load generation with autocannon (in the runner process, over loopback), and the one-request check
+ * that precedes it.
+ */
+import autocannon from 'autocannon';
+import type { HttpCall } from './types.js';
+
+/** The server side of a load run: where it listens, and its child's idle/CPU reports. */
+export interface LoadTarget {
+  url: string;
+  /** Resolves once the server has finished every request (false: still busy after its time limit). */
+  idle(): Promise<boolean>;
+  /** CPU time (user + system) the server process has used so far, microseconds. */
+  cpuMicros(): Promise<number>;
+}
+
+export interface LoadSettings {
+  connections: number;
+  /** Seconds. */
+  duration: number;
+  /** The i-th request; called for every request, so paths and bodies can vary (ids, unique titles). */
+  call(i: number): HttpCall;
+  /** The status that counts as a success. */
+  expectedStatus: number;
+}
+
+export interface LoadResult {
+  /** Requests sent; the server handles every one, including those in flight when the load stopped. */
+  sent: number;
+  /** Responses received before the load stopped (the latency and size figures are over these). */
+  received: number;
+  /** Wall time from the start of the load until the server was idle again, seconds. */
+  seconds: number;
+  /** Throughput: sent / seconds (so a slow scenario is not penalized for the requests cut off at the end). */
+  rps: number;
+  /** Latency percentiles, milliseconds. */
+  p50: number;
+  p99: number;
+  /** Average response size, bytes (headers included). */
+  bytesPerResponse: number;
+  /** Server CPU time (user + system) per request sent, microseconds. */
+  serverCpuMicros: number;
+  /** Responses with another status than expected, plus connection errors and timeouts. */
+  failures: number;
+  /** False when the server still had requests in flight at its time limit after the load. */
+  drained: boolean;
+}
+
+/** A fresh object per request: autocannon writes Content-Length into the headers object it is given. */
+const jsonHeaders = () => ({ 'content-type': 'application/json' });
+
+function toRequest(call: HttpCall): autocannon.Request {
+  return call.body === undefined
+    ? { method: call.method, path: call.path }
+    : { method: call.method, path: call.path, headers: jsonHeaders(), body: JSON.stringify(call.body) };
+}
+
+/**
+ * One load run: autocannon for `duration` seconds over `connections` keep-alive connections, then a wait
+ * until the server has finished the requests autocannon abandoned when it stopped, so that no work of
+ * this run spills into the next one and the server's CPU time covers exactly the requests sent.
+ */
+export async function runLoad(target: LoadTarget, settings: LoadSettings): Promise<LoadResult> {
+  let counter = 0;
+  const cpuBefore = await target.cpuMicros();
+  const started = performance.now();
+  const result = await autocannon({
+    url: target.url,
+    connections: settings.connections,
+    duration: settings.duration,
+    // autocannon stops on its first tick after `duration`: tick often, so short runs last what they say.
+    sampleInt: 100,
+    // One request template, rebuilt per request with the next call of the scenario.
+    requests: [{ setupRequest: (request) => ({ ...request, ...toRequest(settings.call(counter++)) }) }],
+  });
+  const drained = await target.idle();
+  const seconds = (performance.now() - started) / 1000;
+  const cpu = (await target.cpuMicros()) - cpuBefore;
+
+  const received = result.requests.total;
+  const sent = Math.max(result.requests.sent, received);
+  const succeeded = result.statusCodeStats?.[`${settings.expectedStatus}`]?.count ?? 0;
+  return {
+    sent,
+    received,
+    seconds,
+    rps: sent / seconds,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    bytesPerResponse: received > 0 ? result.throughput.total / received : 0,
+    serverCpuMicros: sent > 0 ? cpu / sent : 0,
+    failures: received - succeeded + result.errors,
+    drained,
+  };
+}
+
+/** One request's answer: status and parsed JSON (or the raw text when it is not JSON). */
+export interface Probe {
+  status: number;
+  body: unknown;
+}
+
+/** One request, answered as status and parsed JSON (or the raw text when it is not JSON). */
+export async function probe(baseUrl: string, call: HttpCall): Promise<Probe> {
+  const response = await fetch(baseUrl + call.path, {
+    method: call.method,
+    ...(call.body === undefined ? {} : { headers: jsonHeaders(), body: JSON.stringify(call.body) }),
+  });
+  const text = await response.text();
+  try {
+    return { status: response.status, body: JSON.parse(text) as unknown };
+  } catch {
+    return { status: response.status, body: text };
+  }
+}

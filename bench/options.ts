@@ -1,0 +1,95 @@
+/** Command-line options of `npm run bench`. */
+import { parseArgs } from 'node:util';
+import { contenderIds, scenarioIds, type ContenderId, type ScenarioId } from './types.js';
+
+export interface BenchOptions {
+  quick: boolean;
+  /** Posts seeded (users: one per 100 posts, at least 20). */
+  docs: number;
+  /** Measured rounds per contender and scenario; the median is reported. */
+  rounds: number;
+  /** Seconds per measured round. */
+  duration: number;
+  /** Seconds of unmeasured load per contender and scenario before its first round. */
+  warmup: number;
+  /** Concurrent HTTP connections of the load generator. */
+  connections: number;
+  contenders: ContenderId[];
+  scenarios: ScenarioId[];
+  /** Where the JSON result is written (a file name is generated when this is a folder). */
+  outDir: string;
+}
+
+const usage = `usage: npm run bench -- [--quick] [--docs=N] [--rounds=N] [--duration=S] [--warmup=S]
+                       [--connections=N] [--contenders=a,b] [--scenarios=a,b] [--out=DIR]
+  contenders: ${contenderIds.join(', ')}
+  scenarios:  ${scenarioIds.join(', ')}`;
+
+export function parseOptions(argv: string[]): BenchOptions {
+  const { values } = parseArgs({
+    args: argv,
+    strict: true,
+    options: {
+      quick: { type: 'boolean', default: false },
+      docs: { type: 'string' },
+      rounds: { type: 'string' },
+      duration: { type: 'string' },
+      warmup: { type: 'string' },
+      connections: { type: 'string' },
+      contenders: { type: 'string' },
+      scenarios: { type: 'string' },
+      out: { type: 'string' },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  if (values.help) {
+    console.log(usage);
+    process.exit(0);
+  }
+  const quick = values.quick ?? false;
+  return {
+    quick,
+    docs: positiveInt('docs', values.docs, quick ? 2_000 : 10_000),
+    rounds: positiveInt('rounds', values.rounds, quick ? 3 : 5),
+    duration: positiveNumber('duration', values.duration, quick ? 0.8 : 3),
+    warmup: nonNegativeNumber('warmup', values.warmup, quick ? 0.3 : 2),
+    connections: positiveInt('connections', values.connections, 10),
+    contenders: pick('contenders', values.contenders, contenderIds),
+    scenarios: pick('scenarios', values.scenarios, scenarioIds),
+    outDir: values.out ?? new URL('./results/', import.meta.url).pathname,
+  };
+}
+
+function fail(message: string): never {
+  console.error(`${message}\n${usage}`);
+  process.exit(2);
+}
+
+function positiveInt(name: string, raw: string | undefined, fallback: number): number {
+  if (raw === undefined) return fallback;
+  const value = Number(raw.replace(/_/g, ''));
+  if (!Number.isSafeInteger(value) || value <= 0) fail(`--${name} must be a positive integer (got "${raw}")`);
+  return value;
+}
+
+function positiveNumber(name: string, raw: string | undefined, fallback: number): number {
+  const value = nonNegativeNumber(name, raw, fallback);
+  if (value === 0) fail(`--${name} must be positive`);
+  return value;
+}
+
+function nonNegativeNumber(name: string, raw: string | undefined, fallback: number): number {
+  if (raw === undefined) return fallback;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value < 0) fail(`--${name} must be a non-negative number (got "${raw}")`);
+  return value;
+}
+
+function pick<T extends string>(name: string, raw: string | undefined, all: readonly T[]): T[] {
+  if (raw === undefined) return [...all];
+  const wanted = raw.split(',').map((part) => part.trim()).filter(Boolean);
+  const unknown = wanted.filter((part) => !(all as readonly string[]).includes(part));
+  if (unknown.length > 0 || wanted.length === 0) fail(`--${name}: unknown ${unknown.join(', ') || '(empty)'}`);
+  // Keep the canonical order whatever order was given.
+  return all.filter((item) => wanted.includes(item));
+}

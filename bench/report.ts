@@ -1,0 +1,276 @@
+/** Aggregation (median of rounds, ratios), the printed tables, and the JSON written to bench/results/. */
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { LoadResult } from './load.js';
+import type { BenchOptions } from './options.js';
+import type { ContenderId, MemorySample, ScenarioId } from './types.js';
+
+const repoRoot = fileURLToPath(new URL('..', import.meta.url));
+
+export interface Summary {
+  rps: number;
+  p50: number;
+  p99: number;
+  bytesPerResponse: number;
+  /** Server CPU time per request (user + system), microseconds: the contender's own cost, database aside. */
+  serverCpuMicros: number;
+  /** Failed responses over all measured rounds (should be 0). */
+  failures: number;
+}
+
+export type Cell =
+  | { status: 'measured'; summary: Summary; rounds: LoadResult[] }
+  | { status: 'skipped'; reason: string };
+
+export interface ScenarioReport {
+  id: ScenarioId;
+  title: string;
+  /** What each contender was asked, e.g. `GET /posts/?_limit=20` (the first request of a run). */
+  requests: Partial<Record<ContenderId, string>>;
+  cells: Partial<Record<ContenderId, Cell>>;
+  /** Throughput ratios (req/s); > 1 means koa-mongorest is faster. Absent when either side had failures. */
+  ratios: { libraryVsBaseline?: number; libraryVsPeer?: number };
+}
+
+export interface ContenderReport {
+  id: ContenderId;
+  label: string;
+  status: 'ran' | 'skipped';
+  reason?: string;
+  memory?: { before: MemorySample; after: MemorySample };
+}
+
+export interface BenchReport {
+  startedAt: string;
+  seconds: number;
+  command: string;
+  options: BenchOptions;
+  machine: {
+    cpus: number;
+    cpuModel: string;
+    memoryGiB: number;
+    platform: string;
+    node: string;
+    /** Share of all CPUs idle in the second before the run: other work on the machine skews the numbers. */
+    idleBeforeStart: number;
+    /** 1-minute load average when the run ended (includes the benchmark's own load). */
+    loadAverageAtEnd: number;
+  };
+  database: { label: string; kind: string; posts: number; users: number; seedSeconds: number };
+  versions: Record<string, string>;
+  contenders: ContenderReport[];
+  scenarios: ScenarioReport[];
+}
+
+/** The median, or NaN for no values. */
+export function median(values: number[]): number {
+  if (values.length === 0) return Number.NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+/** Median of each metric across rounds (each metric on its own). */
+export function summarize(rounds: LoadResult[]): Summary {
+  // Latency and size exist only for rounds that received responses (a very slow scenario may have none).
+  const answered = rounds.filter((round) => round.received > 0);
+  return {
+    rps: median(rounds.map((round) => round.rps)),
+    p50: median(answered.map((round) => round.p50)),
+    p99: median(answered.map((round) => round.p99)),
+    bytesPerResponse: median(answered.map((round) => round.bytesPerResponse)),
+    serverCpuMicros: median(rounds.map((round) => round.serverCpuMicros)),
+    failures: rounds.reduce((sum, round) => sum + round.failures, 0),
+  };
+}
+
+export function ratios(cells: ScenarioReport['cells']): ScenarioReport['ratios'] {
+  // A contender answering errors (e.g. 503 past a deadline) can look fast: no ratio with failures.
+  const rps = (id: ContenderId) => {
+    const cell = cells[id];
+    return cell?.status === 'measured' && cell.summary.rps > 0 && cell.summary.failures === 0
+      ? cell.summary.rps
+      : undefined;
+  };
+  const library = rps('koa-mongorest');
+  const baseline = rps('baseline');
+  const peer = rps('express-restify-mongoose');
+  return {
+    ...(library && baseline ? { libraryVsBaseline: library / baseline } : {}),
+    ...(library && peer ? { libraryVsPeer: library / peer } : {}),
+  };
+}
+
+/** Share of CPU time (all CPUs) spent idle over the next `ms` milliseconds. */
+export async function machineIdleShare(ms: number): Promise<number> {
+  const sample = () =>
+    os.cpus().reduce(
+      (sum, cpu) => {
+        const { user, nice, sys, idle, irq } = cpu.times;
+        return { idle: sum.idle + idle, total: sum.total + user + nice + sys + idle + irq };
+      },
+      { idle: 0, total: 0 },
+    );
+  const before = sample();
+  await new Promise((resolve) => setTimeout(resolve, ms));
+  const after = sample();
+  const total = after.total - before.total;
+  return total > 0 ? (after.idle - before.idle) / total : 1;
+}
+
+export function machine(idleBeforeStart: number): BenchReport['machine'] {
+  return {
+    cpus: os.availableParallelism(),
+    cpuModel: os.cpus()[0]?.model.trim() ?? 'unknown',
+    memoryGiB: Math.round((os.totalmem() / 2 ** 30) * 10) / 10,
+    platform: `${os.platform()} ${os.release()} ${os.arch()}`,
+    node: process.version,
+    idleBeforeStart,
+    loadAverageAtEnd: os.loadavg()[0]!,
+  };
+}
+
+/** Installed versions of the packages that matter, read from node_modules (and this package's own). */
+export async function versions(packages: string[]): Promise<Record<string, string>> {
+  const out: Record<string, string> = {};
+  const read = async (file: string) => (JSON.parse(await readFile(file, 'utf8')) as { version: string }).version;
+  out['koa-mongorest'] = `${await read(path.join(repoRoot, 'package.json'))} (working tree)`;
+  for (const name of [...new Set(packages)].sort()) {
+    out[name] = await read(path.join(repoRoot, 'node_modules', name, 'package.json')).catch(() => 'not installed');
+  }
+  return out;
+}
+
+// ---- rendering ----------------------------------------------------------------------------------------
+
+interface Column {
+  title: string;
+  align: 'left' | 'right';
+}
+
+function renderTable(columns: Column[], rows: string[][], markdown: boolean): string {
+  if (markdown) {
+    const line = (cells: string[]) => `| ${cells.join(' | ')} |`;
+    const rule = columns.map((column) => (column.align === 'right' ? '---:' : '---'));
+    return [line(columns.map((column) => column.title)), line(rule), ...rows.map(line)].join('\n');
+  }
+  const widths = columns.map((column, i) => Math.max(column.title.length, ...rows.map((row) => row[i]!.length)));
+  const pad = (cells: string[]) =>
+    cells
+      .map((cell, i) => (columns[i]!.align === 'right' ? cell.padStart(widths[i]!) : cell.padEnd(widths[i]!)))
+      .join('  ')
+      .trimEnd();
+  return [pad(columns.map((column) => column.title)), widths.map((width) => '-'.repeat(width)).join('  '), ...rows.map(pad)].join(
+    '\n',
+  );
+}
+
+// Not finite: no data (NaN in memory, null once read back from JSON).
+const fixed = (value: number, digits: number) => (Number.isFinite(value) ? value.toFixed(digits) : '-');
+const kb = (bytes: number) => fixed(Number.isFinite(bytes) ? bytes / 1024 : Number.NaN, 1);
+const ratio = (value: number | undefined) => (value === undefined ? '' : `${value.toFixed(2)}x`);
+const mib = (bytes: number) => (bytes / 2 ** 20).toFixed(1);
+
+export function resultsTable(report: BenchReport, markdown = false): string {
+  const columns: Column[] = [
+    { title: 'scenario', align: 'left' },
+    { title: 'contender', align: 'left' },
+    { title: 'req/s', align: 'right' },
+    { title: 'p50 ms', align: 'right' },
+    { title: 'p99 ms', align: 'right' },
+    { title: 'KB/resp', align: 'right' },
+    { title: 'CPU us/req', align: 'right' },
+    { title: 'failed', align: 'right' },
+    { title: 'lib/baseline', align: 'right' },
+    { title: 'lib/peer', align: 'right' },
+  ];
+  const rows: string[][] = [];
+  for (const scenario of report.scenarios) {
+    let first = true;
+    for (const contender of report.contenders) {
+      const cell = scenario.cells[contender.id];
+      if (!cell) continue;
+      const title = first ? scenario.title : '';
+      first = false;
+      if (cell.status === 'skipped') {
+        rows.push([title, contender.id, 'skipped', '', '', '', '', '', '', '']);
+        continue;
+      }
+      const { summary } = cell;
+      const isLibrary = contender.id === 'koa-mongorest';
+      rows.push([
+        title,
+        contender.id,
+        fixed(summary.rps, summary.rps < 100 ? 1 : 0),
+        fixed(summary.p50, 1),
+        fixed(summary.p99, 1),
+        kb(summary.bytesPerResponse),
+        fixed(summary.serverCpuMicros, 0),
+        String(summary.failures),
+        isLibrary ? ratio(scenario.ratios.libraryVsBaseline) : '',
+        isLibrary ? ratio(scenario.ratios.libraryVsPeer) : '',
+      ]);
+    }
+  }
+  return renderTable(columns, rows, markdown);
+}
+
+export function memoryTable(report: BenchReport, markdown = false): string {
+  const columns: Column[] = [
+    { title: 'contender', align: 'left' },
+    { title: 'RSS before MiB', align: 'right' },
+    { title: 'RSS after MiB', align: 'right' },
+    { title: 'peak RSS MiB', align: 'right' },
+    { title: 'heap before MiB', align: 'right' },
+    { title: 'heap after MiB', align: 'right' },
+  ];
+  const rows = report.contenders.map((contender) => {
+    const memory = contender.memory;
+    if (!memory) return [contender.id, 'skipped', '', '', '', ''];
+    return [
+      contender.id,
+      mib(memory.before.rss),
+      mib(memory.after.rss),
+      mib(memory.after.maxRss),
+      mib(memory.before.heapUsed),
+      mib(memory.after.heapUsed),
+    ];
+  });
+  return renderTable(columns, rows, markdown);
+}
+
+export function describeRun(report: BenchReport): string {
+  const { options: o, machine: m, database: d } = report;
+  return [
+    `${m.cpus} CPUs (${m.cpuModel}), ${m.memoryGiB} GiB, ${m.platform}, Node ${m.node}; ` +
+      `${Math.round(m.idleBeforeStart * 100)} % idle before start`,
+    `database: ${d.label}; ${d.posts} posts + ${d.users} users seeded in ${d.seedSeconds.toFixed(1)} s`,
+    `load: autocannon, ${o.connections} connections, ${o.rounds} rounds x ${o.duration} s per contender and ` +
+      `scenario after ${o.warmup} s warm-up, rounds interleaved; medians shown`,
+  ].join('\n');
+}
+
+/** Writes `<dir>/<timestamp>.json` and a Markdown rendering beside it; returns the JSON path. */
+export async function writeReport(report: BenchReport, dir: string): Promise<string> {
+  await mkdir(dir, { recursive: true });
+  const stamp = report.startedAt.replace(/[:.]/g, '-');
+  const file = path.join(dir, `${stamp}.json`);
+  await writeFile(file, `${JSON.stringify(report, null, 2)}\n`);
+  const markdown = [
+    `# Benchmark ${report.startedAt}`,
+    '',
+    '```',
+    report.command,
+    describeRun(report),
+    '```',
+    '',
+    resultsTable(report, true),
+    '',
+    memoryTable(report, true),
+    '',
+  ].join('\n');
+  await writeFile(path.join(dir, `${stamp}.md`), markdown);
+  return file;
+}
