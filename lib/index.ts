@@ -20,7 +20,14 @@ export * as methods from './methods.js';
 export type { MethodMarker, MethodName, Verb, RouteTarget } from './methods.js';
 export * as ops from './query/operators.js';
 export * as operators from './query/operators.js';
-export { Operator, type OperatorOptions, type OperatorClass, type OperatorSpec } from './query/operators.js';
+export {
+  Operator,
+  type OperatorOptions,
+  type OperatorClass,
+  type OperatorSpec,
+  type ValueContext,
+  type FilterPath,
+} from './query/operators.js';
 export {
   HttpError,
   ValidationError,
