@@ -14,6 +14,8 @@ export interface ResourceMeta {
   readonly schema: Schema;
   /** Internal names output by default, in declaration order. */
   readonly fields: readonly string[];
+  /** Top-level schema paths except `_id`/`__v`: when a response wants all of them, no projection is needed. */
+  readonly storedPaths: readonly string[];
   /** Internal names output only on request (`_fields=x` or `_fields=_all`). */
   readonly optionalFields: readonly string[];
   /** Fields that are methods of the resource: `method(doc, ctx)` gives the value. */
@@ -118,5 +120,5 @@ function resolveMeta(resource: Resource): ResourceMeta {
 
   checkRelationConfig(resource, name, schema, known);
 
-  return { name, model, schema, fields, optionalFields, computed, writable, byApiName, apiNames, ordering };
+  return { name, model, schema, fields, storedPaths: schemaFields, optionalFields, computed, writable, byApiName, apiNames, ordering };
 }

@@ -318,6 +318,11 @@ export class Resource {
   projectionFor(fields: readonly string[]): Record<string, 1> | undefined {
     const meta = this.meta;
     if (fields.some((field) => meta.computed.has(field))) return undefined;
+    // Every stored path wanted (the default fields) of a single-type collection: a projection would only
+    // cost the server work. (Polymorphic collections keep theirs: child types have paths of their own.)
+    const wanted = new Set(fields);
+    const polymorphic = Object.keys(this.childDocumentResources).length > 0;
+    if (!polymorphic && meta.storedPaths.every((path) => wanted.has(path))) return undefined;
     const projection: Record<string, 1> = { _id: 1 };
     for (const field of fields) if (field !== 'id') projection[field] = 1;
     // Polymorphic collections keep the discriminator key and the paths of the child resources.
