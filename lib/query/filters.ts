@@ -7,7 +7,7 @@
 import mongoose, { type Schema } from 'mongoose';
 import { BadRequest } from '../errors.js';
 import type { QueryValues } from '../types.js';
-import { compileFilters } from './filter-compile.js';
+import { compileFilters, type CompiledFilters } from './filter-compile.js';
 import { matchField, quote, resolveKey } from './filter-keys.js';
 import { parseFilterValue } from './filter-values.js';
 import type { Operator, OperatorSpec } from './operators.js';
@@ -58,13 +58,25 @@ function assertTrusted(fragment: unknown, operator: Operator): Record<string, un
   return fragment;
 }
 
+const compiled = new WeakMap<FilterTarget, CompiledFilters>();
+
+/** The filter table of `target`, compiled once per target object (not on every request). */
+function compiledFor(target: FilterTarget): CompiledFilters {
+  let table = compiled.get(target);
+  if (!table) {
+    table = compileFilters(target);
+    compiled.set(target, table);
+  }
+  return table;
+}
+
 /**
  * The MongoDB filter for the request's filter keys (reserved `_…` parameters are skipped), `{}` when none
  * applies. Keys naming no declared filter are ignored, or a 400 when `strict` (bulk writes). Malformed
  * keys and values are a 400 (`BadRequest`), decided before the database is touched.
  */
 export function buildFilter(query: QueryValues, target: FilterTarget, options: FilterOptions): Record<string, unknown> {
-  const { fields } = compileFilters(target);
+  const { fields } = compiledFor(target);
   const clauses: Record<string, unknown>[] = [];
   for (const key of Object.keys(query)) {
     if (reservedParams.has(key)) continue;
