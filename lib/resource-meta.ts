@@ -3,6 +3,7 @@
  * default and optional fields, renames in both directions, computed and writable fields, ordering.
  * Configuration mistakes throw here, at startup, never at request time.
  */
+import { isModel } from './guards.js';
 import type { Schema } from 'mongoose';
 import type { AnyModel } from './types.js';
 import type { Resource } from './resource.js';
@@ -48,10 +49,6 @@ export function topLevelPaths(schema: Schema): string[] {
   const seen = new Set<string>();
   for (const path of Object.keys(schema.paths)) seen.add(path.split('.')[0]!);
   return [...seen];
-}
-
-function isModel(value: unknown): value is AnyModel {
-  return typeof value === 'function' && 'schema' in value && typeof (value as AnyModel).find === 'function';
 }
 
 function resolveMeta(resource: Resource): ResourceMeta {

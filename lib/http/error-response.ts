@@ -9,8 +9,6 @@ import { isDatabaseUnavailable } from './database.js';
 import { apiPath, fieldErrorsOf, messageOf } from './field-errors.js';
 import { isDuplicateKeyError } from '../write/duplicates.js';
 
-export { apiPath };
-
 export interface ErrorMapping {
   error: HttpError;
   /** True when the error is not the client's doing and should be logged. */

@@ -1,4 +1,5 @@
 /** Casting a client-supplied value to a model's `_id` type: one rule for pks, references and nested ids. */
+import { isPlainObject } from '../guards.js';
 import type { Schema } from 'mongoose';
 
 interface Caster {
@@ -21,12 +22,6 @@ export function castId(schema: Schema, value: unknown): unknown {
   } catch {
     return undefined;
   }
-}
-
-function isPlainObject(value: unknown): boolean {
-  if (value === null || typeof value !== 'object') return false;
-  const proto: unknown = Object.getPrototypeOf(value);
-  return proto === Object.prototype || proto === null;
 }
 
 /**

@@ -16,6 +16,7 @@
  * same thing with a page of one. References whose document is gone are dropped from arrays and `null`
  * in single fields; array order is kept.
  */
+import { isPlainObject } from '../guards.js';
 import { anyOfIds, castId } from '../query/ids.js';
 import mongoose from 'mongoose';
 import { plainOf } from '../handlers/shared.js';
@@ -243,13 +244,6 @@ function targetOf(value: unknown, batch: Batch): Target {
   if (!batch.ids.has(key)) batch.ids.set(key, id);
   return { id: key };
 }
-
-function isPlainObject(value: unknown): value is PlainDocument {
-  if (typeof value !== 'object' || value === null) return false;
-  const proto: unknown = Object.getPrototypeOf(value);
-  return proto === Object.prototype || proto === null;
-}
-
 
 /** The referenced documents of a batch: one query, through the related resource's queryset and projection. */
 async function load(batch: Batch, ctx: RequestContext): Promise<PlainDocument[]> {
