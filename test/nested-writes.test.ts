@@ -124,6 +124,16 @@ test('nested validation errors are keyed by position and nested API path; nothin
   t.is(await models.Post.countDocuments({ title }), 0);
 });
 
+test('a non-finite number in a nested object is a 400 keyed by position; nothing is written', async (t) => {
+  const { server, models } = env();
+  const name = unique('inf');
+  const title = unique('infinite-nested');
+  const res = await request(server).post('/api/posts/').send({ title, lists: [{ name, size: 'Infinity' }] });
+  t.deepEqual([res.status, res.body], [400, { 'field-errors': { 'lists.0.size': 'Must be a finite number.' } }]);
+  t.is(await models.UserList.countDocuments({ name }), 0);
+  t.is(await models.Post.countDocuments({ title }), 0);
+});
+
 test('nested references are checked and stored; the parent failing validation writes no nested document', async (t) => {
   const { server, models } = env();
   const person = await models.Person.create({ name: 'List Owner' });

@@ -21,19 +21,27 @@ function collect(value: unknown, path: string, depth: number, found: string[]): 
   for (const [key, item] of Object.entries(value)) collect(item, path ? `${path}.${key}` : key, depth + 1, found);
 }
 
+export const NON_FINITE_MESSAGE = 'Must be a finite number.';
+
 /**
- * Throws 400 `field-errors` naming every path (API names) of `doc` that holds a non-finite number. Only
- * the top-level paths this write changed are looked at: stored values were checked when written.
+ * The paths (internal names) of `doc` that hold a non-finite number. Only the paths this write changed
+ * are looked at: stored values were checked when they were written.
  */
-export function assertFiniteNumbers(doc: AnyDocument, meta: ResourceMeta): void {
+export function nonFinitePaths(doc: AnyDocument): string[] {
   const found: string[] = [];
   for (const path of doc.directModifiedPaths()) {
     const value: unknown = doc.get(path);
     const plain = value !== null && typeof value === 'object' && 'toObject' in value ? (value as { toObject(): unknown }).toObject() : value;
     collect(plain, path, 0, found);
   }
+  return found;
+}
+
+/** Throws 400 `field-errors` naming every path (API names) of `doc` that holds a non-finite number. */
+export function assertFiniteNumbers(doc: AnyDocument, meta: ResourceMeta): void {
+  const found = nonFinitePaths(doc);
   if (found.length === 0) return;
   const fieldErrors: Record<string, string> = {};
-  for (const path of found) fieldErrors[apiPath(meta, path)] = 'Must be a finite number.';
+  for (const path of found) fieldErrors[apiPath(meta, path)] = NON_FINITE_MESSAGE;
   throw new BadRequest({ 'field-errors': fieldErrors });
 }

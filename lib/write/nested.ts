@@ -17,10 +17,12 @@
  * by `flushRelatedWrites` — called from `Resource.saveDocument` just before the parent document, i.e.
  * after the parent was validated and authorized. A failure at any step before that writes nothing.
  */
+import { NON_FINITE_MESSAGE, nonFinitePaths } from './finite.js';
+import { isModel, isPlainObject } from '../guards.js';
 import { anyOfIds, castId } from '../query/ids.js';
 import mongoose, { type Schema } from 'mongoose';
 import { BadRequest } from '../errors.js';
-import { apiPath } from '../http/error-response.js';
+import { apiPath } from '../http/field-errors.js';
 import type { Resource, ResourceClass } from '../resource.js';
 import { discriminatorKeyOf } from '../serialize/children.js';
 import { spawnRelated } from '../serialize/instances.js';
@@ -323,6 +325,8 @@ async function prepareSaved(
           run.errors[`${element.errorKey}.${apiPath(relatedMeta, path)}`] = detail.message;
         }
       }
+      // The same rule as Resource.validateDocument for the parent: numbers are finite.
+      for (const path of nonFinitePaths(doc)) run.errors[`${element.errorKey}.${apiPath(relatedMeta, path)}`] = NON_FINITE_MESSAGE;
     }),
   );
 
@@ -388,17 +392,6 @@ function buildPlan(resource: Resource): RelationInput[] {
 export function dropDiscriminatorKey(model: AnyModel, data: PlainDocument): void {
   const key = discriminatorKeyOf(model);
   if (key !== undefined) delete data[key];
-}
-
-
-function isModel(value: unknown): value is AnyModel {
-  return typeof value === 'function' && 'schema' in value && 'modelName' in value;
-}
-
-function isPlainObject(value: unknown): value is PlainDocument {
-  if (typeof value !== 'object' || value === null) return false;
-  const proto: unknown = Object.getPrototypeOf(value);
-  return proto === Object.prototype || proto === null;
 }
 
 function describe(value: unknown): string {
