@@ -6,7 +6,7 @@
 export type Verb = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 /** `collection` is the view's URL (`/posts/`), `item` is `/posts/<pk>/`. */
 export type RouteTarget = 'collection' | 'item';
-export type MethodName = 'List' | 'Fetch' | 'Create' | 'Update' | 'BulkUpdate' | 'Delete';
+export type MethodName = 'List' | 'Fetch' | 'Create' | 'Update' | 'Patch' | 'BulkUpdate' | 'Delete';
 
 export interface MethodMarker {
   readonly name: MethodName;
@@ -27,7 +27,12 @@ export const BulkUpdate = marker('BulkUpdate', 'PUT', 'collection');
 export const Fetch = marker('Fetch', 'GET', 'item');
 /** `PUT /posts/<pk>/`: change the keys sent. */
 export const Update = marker('Update', 'PUT', 'item');
+/**
+ * `PATCH /posts/<pk>/`: change part of one document — RFC 7396 merge patch (`application/merge-patch+json`
+ * or `application/json`) or RFC 6902 JSON Patch (`application/json-patch+json`).
+ */
+export const Patch = marker('Patch', 'PATCH', 'item');
 /** `DELETE /posts/<pk>/`: remove one document. */
 export const Delete = marker('Delete', 'DELETE', 'item');
 
-export const allMethods: readonly MethodMarker[] = [List, Create, BulkUpdate, Fetch, Update, Delete];
+export const allMethods: readonly MethodMarker[] = [List, Create, BulkUpdate, Fetch, Update, Patch, Delete];

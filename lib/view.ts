@@ -7,6 +7,7 @@ import { authenticate, instantiateStrategies, type AuthenticationBase, type Auth
 import { checkMethodPermission, checkPermissionTable, type MethodPermissions } from './auth/roles.js';
 import { MethodNotAllowed, NotFound } from './errors.js';
 import { list, fetch } from './handlers/read.js';
+import { ACCEPT_PATCH, patch } from './handlers/patch.js';
 import { bulkUpdate, create, remove, update } from './handlers/write.js';
 import type { MethodMarker, RouteTarget, Verb } from './methods.js';
 import { scopeKey, type PermissionHooks, type RequestScope, type Resource, type ResourceClass } from './resource.js';
@@ -114,6 +115,8 @@ export class ViewBinding {
         return create(ctx, resource, body, (id) => this.itemUrl(id));
       case 'Update':
         return update(ctx, resource, body, pk!);
+      case 'Patch':
+        return patch(ctx, resource, body, pk!);
       case 'BulkUpdate':
         return bulkUpdate(ctx, resource, body);
       case 'Delete':
@@ -126,6 +129,7 @@ export class ViewBinding {
     const preflight = ctx.get('Origin') !== '' && ctx.get('Access-Control-Request-Method') !== '';
     if (!preflight) await authenticate(ctx, this.strategies);
     ctx.set('Allow', this.allowedVerbs(target).join(', '));
+    if (this.byRoute[target].has('PATCH')) ctx.set('Accept-Patch', ACCEPT_PATCH);
     ctx.status = 204;
   }
 }

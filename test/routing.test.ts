@@ -66,6 +66,7 @@ const views: readonly ViewCase[] = [
   { label: 'Create-only', slug: 'create-only', marker: methods.Create, allow: { collection: 'POST, OPTIONS', item: 'OPTIONS' } },
   { label: 'Update-only', slug: 'update-only', marker: methods.Update, allow: { collection: 'OPTIONS', item: 'PUT, OPTIONS' } },
   { label: 'BulkUpdate-only', slug: 'bulkupdate-only', marker: methods.BulkUpdate, allow: { collection: 'PUT, OPTIONS', item: 'OPTIONS' } },
+  { label: 'Patch-only', slug: 'patch-only', marker: methods.Patch, allow: { collection: 'OPTIONS', item: 'PATCH, OPTIONS' } },
   { label: 'Delete-only', slug: 'delete-only', marker: methods.Delete, allow: { collection: 'OPTIONS', item: 'DELETE, OPTIONS' } },
 ];
 
@@ -131,6 +132,10 @@ async function assertNormalAnswer(t: ExecutionContext, view: ViewCase, verb: Ver
       return;
     }
     case 'Update PUT':
+      assertJson(t, res, 200, { id, name: 'sent', tag });
+      t.is((await Thing.findById(id).lean())?.name, 'sent');
+      return;
+    case 'Patch PATCH':
       assertJson(t, res, 200, { id, name: 'sent', tag });
       t.is((await Thing.findById(id).lean())?.name, 'sent');
       return;

@@ -18,7 +18,8 @@ export async function create(ctx: RequestContext, resource: Resource, body: Body
   ctx.body = await resource.serialize(plainOf(doc), ctx);
 }
 
-async function documentOr404(ctx: RequestContext, resource: Resource, rawPk: string): Promise<AnyDocument> {
+/** The stored document to write (full Mongoose document, through `hasReadPermission`), else 404. */
+export async function documentOr404(ctx: RequestContext, resource: Resource, rawPk: string): Promise<AnyDocument> {
   const pk = castPk(resource.meta, rawPk);
   const doc = (await resource.getObject(ctx, pk, { forWrite: true })) as AnyDocument | null;
   if (!doc) throw new NotFound();
