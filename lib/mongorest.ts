@@ -7,12 +7,14 @@ import Router from '@koa/router';
 import type { Middleware } from 'koa';
 import { NotFound } from './errors.js';
 import { filterTargetOf } from './handlers/shared.js';
+import { assertSameMongoose } from './mongoose-copy.js';
 import { toHttpError } from './http/error-response.js';
 import type { MethodMarker } from './methods.js';
 import { compileFilters } from './query/filters.js';
 import { metaOf } from './resource-meta.js';
 import type { RequestContext } from './types.js';
 import { ViewBinding, type ResourceViewClass, type ServeSettings } from './view.js';
+import { checkRelationInputs } from './write/nested.js';
 
 export interface MongoRestOptions {
   /** Mounted before every view URL, e.g. `/api`. Default `''`. */
@@ -64,7 +66,9 @@ export class MongoRest {
     }
     const resource = new view.resource();
     const meta = metaOf(resource);
+    assertSameMongoose(meta.model, meta.name);
     compileFilters(filterTargetOf(resource), meta.name); // filter configuration mistakes throw here, at startup
+    checkRelationInputs(resource); // so do references to models that do not exist (yet)
     const modelName = meta.model.modelName.toLowerCase();
     const url = options.url ?? `/${modelName}/`;
     if (!url.startsWith('/')) throw new TypeError(`The URL of ${View.name} must start with "/" (got ${JSON.stringify(url)}).`);

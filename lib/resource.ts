@@ -3,7 +3,7 @@
  * Configuration is declared as class fields on a subclass; the methods are the override points apps
  * hook into. A fresh instance serves each request.
  */
-import mongoose from 'mongoose';
+import type mongoose from 'mongoose';
 import { Forbidden, ServiceUnavailable } from './errors.js';
 import { duplicateConflict, duplicateFields, isDuplicateKeyError, sharedUniqueValues } from './write/duplicates.js';
 import { withDeadline } from './http/database.js';
@@ -50,6 +50,9 @@ export interface RequestScope {
   permissions: PermissionHooks;
   databaseTimeoutMS: number;
 }
+
+/** `mongoose.ConnectionStates.connected`: the same number in every Mongoose copy (no import of ours needed). */
+const CONNECTED = 1;
 
 const openScope: RequestScope = {
   permissions: {
@@ -291,7 +294,7 @@ export class Resource {
    * reconnecting — after the client was told 503 — so a retrying client would write twice.
    */
   runWrite<T>(operation: () => PromiseLike<T>): Promise<T> {
-    if (this.document.db.readyState !== mongoose.ConnectionStates.connected) {
+    if (this.document.db.readyState !== CONNECTED) {
       return Promise.reject(new ServiceUnavailable(1));
     }
     return this.run(operation());

@@ -3,8 +3,8 @@ import type { Context } from 'koa';
 import type { Document, Model, Query } from 'mongoose';
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- a resource may wrap any model; the erasure lives here only */
-/** Any Mongoose model. */
-export type AnyModel = Model<any, any, any, any, any, any, any>;
+/** Any Mongoose model (six type arguments: Mongoose 8 has six, 9 a seventh with a default). */
+export type AnyModel = Model<any, any, any, any, any, any>;
 /** Any Mongoose query over a resource's collection (`Model.find()` and its refinements). */
 export type AnyQuery = Query<any, any>;
 /** A hydrated Mongoose document (writes go through these so validators, defaults and middleware run). */

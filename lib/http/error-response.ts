@@ -2,9 +2,9 @@
  * Any error thrown while serving a request → the HttpError to answer with: Mongoose validation → 400
  * `field-errors` keyed by API path, duplicate key → 409, database gone → 503, the rest → 500.
  */
-import mongoose from 'mongoose';
 import { BadRequest, Conflict, HttpError, InternalServerError, ServiceUnavailable } from '../errors.js';
 import type { ResourceMeta } from '../resource-meta.js';
+import { isCastError, isValidationError } from '../guards.js';
 import { isDatabaseUnavailable } from './database.js';
 import { apiPath, fieldErrorsOf, messageOf } from './field-errors.js';
 import { isDuplicateKeyError } from '../write/duplicates.js';
@@ -17,10 +17,10 @@ export interface ErrorMapping {
 
 export function toHttpError(error: unknown, meta?: ResourceMeta): ErrorMapping {
   if (error instanceof HttpError) return { error, unexpected: false };
-  if (error instanceof mongoose.Error.ValidationError) {
+  if (isValidationError(error)) {
     return { error: new BadRequest({ 'field-errors': fieldErrorsOf(error, meta) }), unexpected: false };
   }
-  if (error instanceof mongoose.Error.CastError) {
+  if (isCastError(error)) {
     const api = apiPath(meta, error.path);
     return { error: new BadRequest({ 'field-errors': { [api]: messageOf(error, error.path, api) } }), unexpected: false };
   }

@@ -2,7 +2,8 @@
  * Mongoose validation and cast errors → `field-errors` entries, keyed by API path and worded with it:
  * no internal field names of renamed fields, no model or error-class names in the messages.
  */
-import mongoose from 'mongoose';
+import type mongoose from 'mongoose';
+import { isCastError } from '../guards.js';
 import type { ResourceMeta } from '../resource-meta.js';
 
 /** `emails.1` stays `emails.1`; a renamed first segment takes its API name (`author.x` → `author_id.x`). */
@@ -30,7 +31,7 @@ export function fieldErrorsOf(error: mongoose.Error.ValidationError, meta: Resou
 
 /** The message of one path's error, mentioning the API path where Mongoose mentions the internal one. */
 export function messageOf(detail: Error, path: string, api: string): string {
-  if (detail instanceof mongoose.Error.CastError && !hasCustomMessage(detail)) return castMessage(detail);
+  if (isCastError(detail) && !hasCustomMessage(detail)) return castMessage(detail);
   return path === api ? detail.message : detail.message.split(`\`${path}\``).join(`\`${api}\``);
 }
 

@@ -4,7 +4,7 @@
  * on purpose (`12abc` is not a number, `yes` is not a boolean) and only ever produce scalars — never an
  * object that could carry a query operator. Pure functions: no database, no Koa.
  */
-import mongoose, { type Schema, type SchemaType } from 'mongoose';
+import type { Schema, SchemaType } from 'mongoose';
 
 /** A value that does not parse; `expected` says what would have (e.g. `"a number"`). */
 export class InvalidValue extends Error {
@@ -135,30 +135,33 @@ export function parseDate(text: string): Date {
 
 const objectIdHex = /^[0-9a-fA-F]{24}$/;
 
-/** A 24-digit hexadecimal ObjectId (references are filtered by the referenced document's id). */
-export function parseObjectId(text: string): mongoose.Types.ObjectId {
+/**
+ * A 24-digit hexadecimal ObjectId (references are filtered by the referenced document's id), made by the
+ * path's own schema type: an ObjectId of the app's Mongoose and BSON, whichever copy that is.
+ */
+function parseObjectId(type: SchemaType, text: string): unknown {
   if (!objectIdHex.test(text)) throw new InvalidValue('an ObjectId (24 hexadecimal digits)');
-  return new mongoose.Types.ObjectId(text);
+  return delegate(type, text);
 }
+
+/** BSON value classes that are data (`_bsontype`: the BSON library's own tag, the same in every copy). */
+const bsonScalars = new Set(['ObjectId', 'ObjectID', 'Decimal128', 'Binary', 'UUID', 'Long', 'Double', 'Int32']);
 
 /** Values a delegated Mongoose cast may produce: data, never a (query-operator-carrying) plain object. */
 function isScalar(value: unknown): boolean {
   if (value === null || value === undefined) return false;
   const kind = typeof value;
   if (kind === 'string' || kind === 'number' || kind === 'boolean' || kind === 'bigint') return true;
-  return (
-    value instanceof Date ||
-    value instanceof mongoose.Types.ObjectId ||
-    value instanceof mongoose.Types.Decimal128 ||
-    value instanceof mongoose.mongo.Binary ||
-    Buffer.isBuffer(value)
-  );
+  if (value instanceof Date || Buffer.isBuffer(value)) return true;
+  // By tag, not instanceof: the app's BSON classes need not be the ones this module would import.
+  return bsonScalars.has((value as { _bsontype?: unknown })._bsontype as string);
 }
 
 const describe: Readonly<Record<string, string>> = {
   Decimal128: 'a decimal number',
   UUID: 'a UUID',
   Buffer: 'binary data',
+  ObjectId: 'an ObjectId (24 hexadecimal digits)',
 };
 
 /** Other schema types (Decimal128, UUID, Buffer, custom types): Mongoose's own cast, held to scalars. */
@@ -196,7 +199,7 @@ export function castText(type: SchemaType | undefined, text: string): unknown {
     case 'Boolean':
       return parseBoolean(text);
     case 'ObjectId':
-      return parseObjectId(text);
+      return parseObjectId(type, text);
     default:
       return delegate(type, text);
   }

@@ -4,11 +4,21 @@
  * a query travels through them its own `then` is hidden ("inert"); the library always runs queries with
  * `exec()`. `revive` gives it back before the query reaches code that may `await` it for results.
  */
-import mongoose from 'mongoose';
 import type { AnyQuery } from '../types.js';
 
+/**
+ * A Mongoose query, by its shape rather than `instanceof`: the app's queries come from the app's own
+ * Mongoose, which need not be the module this file would import (a linked or folder-installed package).
+ */
 export function isQuery(value: unknown): value is AnyQuery {
-  return value instanceof mongoose.Query;
+  if (typeof value !== 'object' || value === null) return false;
+  const query = value as Record<string, unknown>;
+  return (
+    typeof query.exec === 'function' &&
+    typeof query.getFilter === 'function' &&
+    typeof query.setOptions === 'function' &&
+    typeof query.model === 'function'
+  );
 }
 
 export function inert(query: AnyQuery): AnyQuery {

@@ -16,12 +16,11 @@
  * same thing with a page of one. References whose document is gone are dropped from arrays and `null`
  * in single fields; array order is kept.
  */
-import { isPlainObject } from '../guards.js';
+import { isMongooseDocument, isPlainObject } from '../guards.js';
 import { anyOfIds, castId } from '../query/ids.js';
-import mongoose from 'mongoose';
 import { plainOf } from '../handlers/shared.js';
 import type { Resource, ResourceClass } from '../resource.js';
-import type { AnyDocument, PlainDocument, RequestContext } from '../types.js';
+import type { PlainDocument, RequestContext } from '../types.js';
 import { childResourceFor, partitionByChild } from './children.js';
 import { depthOf, fieldsFor, MAX_RELATION_DEPTH, spawnRelated } from './instances.js';
 import { serializeFields } from './serialize.js';
@@ -228,8 +227,8 @@ function slotOf(value: unknown, batch: Batch): Slot {
 /** Classifies one value: nothing, a document in hand (sub-document, populated or computed), or an id. */
 function targetOf(value: unknown, batch: Batch): Target {
   if (value === undefined || value === null) return null;
-  if (value instanceof mongoose.Document) {
-    const doc = plainOf(value as AnyDocument);
+  if (isMongooseDocument(value)) {
+    const doc = plainOf(value);
     batch.inHand.push(doc);
     return { doc };
   }

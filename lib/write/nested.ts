@@ -18,9 +18,9 @@
  * after the parent was validated and authorized. A failure at any step before that writes nothing.
  */
 import { NON_FINITE_MESSAGE, nonFinitePaths } from './finite.js';
-import { isModel, isPlainObject } from '../guards.js';
+import { isModel, isPlainObject, isValidationError } from '../guards.js';
 import { anyOfIds, castId } from '../query/ids.js';
-import mongoose, { type Schema } from 'mongoose';
+import type { Schema } from 'mongoose';
 import { BadRequest } from '../errors.js';
 import { apiPath } from '../http/field-errors.js';
 import type { Resource, ResourceClass } from '../resource.js';
@@ -320,7 +320,7 @@ async function prepareSaved(
       try {
         await doc.validate();
       } catch (error) {
-        if (!(error instanceof mongoose.Error.ValidationError)) throw error;
+        if (!isValidationError(error)) throw error;
         for (const [path, detail] of Object.entries(error.errors)) {
           run.errors[`${element.errorKey}.${apiPath(relatedMeta, path)}`] = detail.message;
         }
@@ -340,6 +340,18 @@ async function prepareSaved(
       return doc ? doc._id : null;
     });
     item.data[relation.field] = many ? ids.filter((id) => id !== null) : (ids[0] ?? null);
+  }
+}
+
+/**
+ * Builds (and caches) the relation inputs of `resource` and of the resources its nested writes go
+ * through, so that a checked `ref` naming no model throws at `register` rather than at the first write.
+ */
+export function checkRelationInputs(resource: Resource, seen = new Set<unknown>()): void {
+  if (seen.has(resource.constructor)) return;
+  seen.add(resource.constructor);
+  for (const relation of inputPlan(resource)) {
+    if (relation.kind !== 'reference' && relation.related) checkRelationInputs(new relation.related(), seen);
   }
 }
 
@@ -376,9 +388,14 @@ function buildPlan(resource: Resource): RelationInput[] {
     if (!element) continue;
     const ref = element.options?.ref;
     const refModel = typeof ref === 'string' ? meta.model.db.models[ref] : isModel(ref) ? ref : undefined;
-    if (!related && !refModel) continue;
     // A plain `ref` (no related resource) is checked unless the resource opts out; declared relations always are.
     if (!related && !resource.checkReferences) continue;
+    if (!related && !refModel) {
+      // Checking against a model that does not exist would store any id; refuse rather than skip silently.
+      // (A `ref` function is resolved per document by Mongoose: it cannot be checked here and is skipped.)
+      if (typeof ref === 'string') throw new Error(missingModel(meta.name, field, ref, meta.model));
+      continue;
+    }
     if (related && ref === undefined && element.instance !== 'ObjectId') continue;
     const relatedResource = related ? new related() : undefined;
     const model = relatedResource ? relatedResource.document : refModel;
@@ -392,6 +409,14 @@ function buildPlan(resource: Resource): RelationInput[] {
 export function dropDiscriminatorKey(model: AnyModel, data: PlainDocument): void {
   const key = discriminatorKeyOf(model);
   if (key !== undefined) delete data[key];
+}
+
+function missingModel(owner: string, field: string, ref: string, model: AnyModel): string {
+  return (
+    `${owner}: field ${JSON.stringify(field)} references model ${JSON.stringify(ref)}, which is not defined on the connection of` +
+    ` ${JSON.stringify(model.modelName)}, so its ids cannot be checked. Define the ${ref} model on that connection before` +
+    ' registering the view, or set checkReferences = false on the resource to store such ids unchecked.'
+  );
 }
 
 function describe(value: unknown): string {
