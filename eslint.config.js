@@ -16,4 +16,11 @@ export default tseslint.config(
     files: ['test/**', 'example/**', 'bench/**', '.ci/**'],
     rules: { 'no-console': 'off' },
   },
+  {
+    // Plain-JavaScript checks of the smoke test run by Node (ESM and CommonJS).
+    files: ['.ci/**/*.mjs', '.ci/**/*.cjs'],
+    languageOptions: { globals: { console: 'readonly', process: 'readonly', require: 'readonly', module: 'readonly' } },
+  },
+  // require() is the point of require.cjs: CommonJS apps load the package that way.
+  { files: ['.ci/**/*.cjs'], languageOptions: { sourceType: 'commonjs' }, rules: { '@typescript-eslint/no-require-imports': 'off' } },
 );
