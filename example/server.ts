@@ -27,11 +27,20 @@ const server = createApp(models, { apiKey }).listen(port, '127.0.0.1', () => {
   console.log(`[example] writes need the header  X-API-Key: ${apiKey}`);
 });
 
-const shutdown = async () => {
+let stopping = false;
+const shutdown = async (signal: string) => {
+  if (stopping) return;
+  stopping = true;
+  console.log(`[example] ${signal}: stopping…`);
   server.close();
   await connection.close();
   await database.stop();
+  console.log(
+    database.kind === 'uri'
+      ? '[example] stopped (the database at MONGODB_URI was left as it is).'
+      : '[example] stopped; the temporary database server was shut down and its data removed.',
+  );
   process.exit(0);
 };
-process.on('SIGINT', () => void shutdown());
-process.on('SIGTERM', () => void shutdown());
+process.on('SIGINT', () => void shutdown('SIGINT'));
+process.on('SIGTERM', () => void shutdown('SIGTERM'));
