@@ -67,6 +67,20 @@ export class Conflict extends HttpError {
   }
 }
 
+/** 412: `If-Match` named a version the document no longer has (or the write found it changed). */
+export class PreconditionFailed extends HttpError {
+  constructor() {
+    super(412, 'The document has changed since you read it.');
+  }
+}
+
+/** 428: the resource requires `If-Match` on writes to an item (`Resource.requireIfMatch`). */
+export class PreconditionRequired extends HttpError {
+  constructor() {
+    super(428, 'This request must be conditional: send If-Match with the ETag of the document.');
+  }
+}
+
 export class PayloadTooLarge extends HttpError {
   constructor(limit: number) {
     super(413, `The request body is larger than the limit of ${limit} bytes.`);

@@ -38,6 +38,8 @@ export {
   MethodNotAllowed,
   Conflict,
   PayloadTooLarge,
+  PreconditionFailed,
+  PreconditionRequired,
   UnsupportedMediaType,
   ServiceUnavailable,
   InternalServerError,

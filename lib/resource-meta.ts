@@ -116,6 +116,9 @@ function resolveMeta(resource: Resource): ResourceMeta {
   }
 
   checkRelationConfig(resource, name, schema, known);
+  if (resource.requireIfMatch && typeof schema.get('versionKey') !== 'string') {
+    throw new TypeError(`${name}.requireIfMatch needs a version key on the schema (it has versionKey: false).`);
+  }
 
   return { name, model, schema, fields, storedPaths: schemaFields, optionalFields, computed, writable, byApiName, apiNames, ordering };
 }

@@ -4,7 +4,8 @@
  * hook into. A fresh instance serves each request.
  */
 import type mongoose from 'mongoose';
-import { Forbidden, ServiceUnavailable } from './errors.js';
+import { Forbidden, NotFound, PreconditionFailed, ServiceUnavailable } from './errors.js';
+import { bumpVersion, isGuarded, isStaleSave, versionKeyOf } from './versioning/version.js';
 import { duplicateConflict, duplicateFields, isDuplicateKeyError, sharedUniqueValues } from './write/duplicates.js';
 import { withDeadline } from './http/database.js';
 import type { OperatorSpec } from './query/operators.js';
@@ -73,6 +74,16 @@ export const scopeKey = '__mongorestScope';
 /** `getFields(ctx)` of the request a resource instance serves, computed once. */
 const fieldsCache = new WeakMap<Resource, { ctx: RequestContext; fields: string[] }>();
 
+/**
+ * A save whose filter matched nothing: 412 when If-Match made it conditional (the version moved on
+ * between the check and the save), 404 when the document is gone, else Mongoose's error as it is.
+ */
+async function staleSaveError(resource: Resource, doc: AnyDocument, error: unknown): Promise<unknown> {
+  if (isGuarded(doc)) return new PreconditionFailed();
+  const exists = await resource.run(resource.document.exists({ _id: doc._id }).exec());
+  return exists ? error : new NotFound();
+}
+
 /** Permission hooks answer `true` to allow; anything else (false, undefined) refuses: fail closed. */
 function authorize(allowed: boolean): void {
   if (allowed !== true) throw new Forbidden();
@@ -110,6 +121,11 @@ export class Resource {
    * unchecked, as Mongoose does. Fields with a related resource are always checked.
    */
   checkReferences = true;
+  /**
+   * Writes to an item (PUT, PATCH, DELETE) must carry `If-Match` with the document's ETag (or `*`);
+   * without it they answer 428. Needs the schema's version key.
+   */
+  requireIfMatch = false;
   paginate = true;
   defaultLimit = 100;
   maxLimit = 100;
@@ -146,7 +162,9 @@ export class Resource {
     const query = await this.readableQuery(ctx, { _id: pk });
     if (options.forWrite) return this.run(query.findOne().exec()) as Promise<AnyDocument | null>;
     const projection = this.projectionFor(await this.requestFields(ctx));
-    if (projection) query.select(projection);
+    // The version key is always loaded: it is the item's ETag (versioning/conditional.ts).
+    const versionKey = versionKeyOf(this.document);
+    if (projection) query.select(versionKey === undefined ? projection : { ...projection, [versionKey]: 1 });
     return this.run(query.findOne().lean().exec()) as Promise<PlainDocument | null>;
   }
 
@@ -268,7 +286,9 @@ export class Resource {
   /** Authorizes (hasDeletePermission) and removes the document. */
   async deleteObject(ctx: RequestContext, doc: AnyDocument): Promise<void> {
     authorize(await this[scopeKey].permissions.hasDeletePermission(ctx, doc));
-    await this.runWrite(() => doc.deleteOne());
+    const result = (await this.runWrite(() => doc.deleteOne())) as { deletedCount?: number } | undefined;
+    // A delete made conditional by If-Match that found the version moved on deleted nothing.
+    if (result?.deletedCount === 0 && isGuarded(doc)) throw new PreconditionFailed();
   }
 
   /** Mongoose validation (400 `field-errors`) plus the library's own rule: numbers are finite. */
@@ -339,9 +359,12 @@ export class Resource {
   async saveDocument(doc: AnyDocument): Promise<void> {
     // Nested documents of saveRelatedFields (prepared and validated with the request) go first.
     await flushRelatedWrites(this);
+    // Every change moves the document's version (its ETag); a conditional write also filters on it.
+    bumpVersion(doc);
     try {
       await this.runWrite(() => doc.save({ validateBeforeSave: false }));
     } catch (error) {
+      if (isStaleSave(error)) throw await staleSaveError(this, doc, error);
       if (!isDuplicateKeyError(error)) throw error;
       throw duplicateConflict(this.meta, await duplicateFields(error, this.meta, doc, (operation) => this.run(operation)));
     }

@@ -3,7 +3,7 @@
  * read top to bottom: route → method check → authenticate → `permissions` table → handler (parse,
  * permission hooks, database, serialize). Errors thrown anywhere become JSON responses in `MongoRest`.
  */
-import { authenticate, instantiateStrategies, type AuthenticationBase, type AuthenticationSpec } from './auth/authentication.js';
+import { authenticate, instantiateStrategies, isAuthenticated, type AuthenticationBase, type AuthenticationSpec } from './auth/authentication.js';
 import { checkMethodPermission, checkPermissionTable, type MethodPermissions } from './auth/roles.js';
 import { MethodNotAllowed, NotFound } from './errors.js';
 import { list, fetch } from './handlers/read.js';
@@ -102,7 +102,8 @@ export class ViewBinding {
       }
       throw new MethodNotAllowed(this.allowedVerbs(target));
     }
-    await authenticate(ctx, this.strategies);
+    // Answers that depend on who asks are for that client only, and revalidated (ETag) before reuse.
+    if (isAuthenticated(ctx, await authenticate(ctx, this.strategies))) ctx.set('Cache-Control', 'private, no-cache');
     await checkMethodPermission(ctx, this.view.permissions, marker.name, this.strategies);
     const resource = this.newResource();
     const body = { limit: this.settings.bodyLimit };

@@ -317,12 +317,12 @@ test('a list with _fields loads only those fields (projection in the find query)
   );
 });
 
-test('a fetch with _fields loads only those fields (projection in the findOne query)', async (t) => {
+test('a fetch with _fields loads only those fields (projection in the findOne query), plus the version for the ETag', async (t) => {
   const { tag, id } = await seedArticle();
   await get(`/api/articles/${id}/?_fields=published`, tag);
   t.deepEqual(
     findsOf(tag).map((query) => [query.op, query.projection]),
-    [['findOne', { _id: 1, is_published: 1 }]],
+    [['findOne', { _id: 1, is_published: 1, __v: 1 }]],
   );
 });
 

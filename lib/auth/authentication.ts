@@ -87,13 +87,13 @@ export function unauthorizedFor(strategies: readonly AuthenticationBase[]): Unau
  * await authenticate(ctx, strategies); // throws Unauthorized (401) when none authorizes
  * ```
  */
-export async function authenticate(ctx: RequestContext, strategies: readonly AuthenticationBase[]): Promise<void> {
-  if (strategies.length === 0) return;
+export async function authenticate(ctx: RequestContext, strategies: readonly AuthenticationBase[]): Promise<AuthenticationBase | undefined> {
+  if (strategies.length === 0) return undefined;
   const state = ctx.state as Record<string, unknown>;
   for (const strategy of strategies) {
     const hadUser = Object.hasOwn(state, 'user');
     const user = state.user;
-    if ((await strategy.authorized(ctx)) === true) return;
+    if ((await strategy.authorized(ctx)) === true) return strategy;
     if (hadUser) state.user = user;
     else delete state.user;
   }
@@ -120,4 +120,20 @@ export class AnonymousAuthentication extends AuthenticationBase {
   authorized(): boolean {
     return true;
   }
+}
+
+/**
+ * Whether the request was authenticated: a strategy other than `AnonymousAuthentication` let it
+ * through, or there is a `ctx.state.user` (set by a strategy or by the app's own middleware).
+ *
+ * @internal
+ * @example
+ * ```ts
+ * if (isAuthenticated(ctx, await authenticate(ctx, strategies))) ctx.set('Cache-Control', 'private, no-cache');
+ * ```
+ */
+export function isAuthenticated(ctx: RequestContext, strategy: AuthenticationBase | undefined): boolean {
+  if (strategy !== undefined && !(strategy instanceof AnonymousAuthentication)) return true;
+  const user: unknown = (ctx.state as Record<string, unknown> | undefined)?.user;
+  return user !== undefined && user !== null && user !== false;
 }

@@ -17,6 +17,7 @@ import { updateTarget } from '../serialize/children.js';
 import type { AnyDocument, PlainDocument, RequestContext } from '../types.js';
 import { NOT_AN_OBJECT, readJsonBody, type BodyOptions } from '../write/body.js';
 import { prepareUpdate } from '../write/prepare.js';
+import { checkIfMatch, requireIfMatch, setItemEtag } from '../versioning/conditional.js';
 import { plainOf } from './shared.js';
 import { documentOr404 } from './write.js';
 
@@ -26,12 +27,14 @@ export const MERGE_PATCH_TYPE = 'application/merge-patch+json';
 export const ACCEPT_PATCH = `${MERGE_PATCH_TYPE}, ${JSON_PATCH_TYPE}`;
 
 export async function patch(ctx: RequestContext, resource: Resource, body: BodyOptions, rawPk: string): Promise<void> {
+  requireIfMatch(ctx, resource.requireIfMatch);
   const jsonPatch = ctx.is(JSON_PATCH_TYPE) === JSON_PATCH_TYPE;
   const document = await readPatchDocument(ctx, body);
   if (jsonPatch && !Array.isArray(document)) throw new BadRequest('A JSON Patch document must be an array of operations.');
   if (!jsonPatch && !isPlainObject(document)) throw new BadRequest(NOT_AN_OBJECT);
 
   const doc = await documentOr404(ctx, resource, rawPk);
+  checkIfMatch(ctx, resource.document, doc);
   const target = updateTarget(resource, doc);
   const fields = writableApiNames(target);
   const before = await patchableView(ctx, resource, doc, fields);
@@ -50,6 +53,7 @@ export async function patch(ctx: RequestContext, resource: Resource, body: BodyO
   const { data } = await prepareUpdate(ctx, resource, changedFields(before, after, fields), doc);
   await target.validateRequest(ctx, data, doc);
   const saved = await target.updateObject(ctx, doc, data);
+  setItemEtag(ctx, resource.document, saved);
   ctx.body = await resource.serialize(plainOf(saved), ctx);
 }
 

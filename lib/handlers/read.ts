@@ -6,6 +6,7 @@ import { castPk } from '../query/pk.js';
 import { revive } from '../query/thenable.js';
 import type { Resource } from '../resource.js';
 import type { PlainDocument, RequestContext } from '../types.js';
+import { answerNotModified, itemEtag, pageEtag } from '../versioning/conditional.js';
 import { filterTargetOf } from './shared.js';
 
 export async function list(ctx: RequestContext, resource: Resource): Promise<void> {
@@ -37,6 +38,8 @@ export async function list(ctx: RequestContext, resource: Resource): Promise<voi
   if (page) body.has_more = result.hasMore;
   if (total !== undefined) body.total = total;
   if (result.extra) Object.assign(body, result.extra);
+  // A weak validator of the page as sent: If-None-Match → 304.
+  if (answerNotModified(ctx, pageEtag(body))) return;
   ctx.body = body;
 }
 
@@ -44,5 +47,6 @@ export async function fetch(ctx: RequestContext, resource: Resource, rawPk: stri
   const pk = castPk(resource.meta, rawPk);
   const doc = (await resource.getObject(ctx, pk)) as PlainDocument | null;
   if (!doc) throw new NotFound();
+  if (answerNotModified(ctx, itemEtag(resource.document, doc))) return;
   ctx.body = await resource.serialize(doc, ctx);
 }

@@ -6,6 +6,7 @@ import type { Resource } from '../resource.js';
 import type { AnyDocument, RequestContext } from '../types.js';
 import { readJsonObject, type BodyOptions } from '../write/body.js';
 import { prepareCreate, prepareUpdate } from '../write/prepare.js';
+import { checkBulkIfMatch, checkIfMatch, requireIfMatch, setItemEtag } from '../versioning/conditional.js';
 import { filterTargetOf, plainOf } from './shared.js';
 
 export async function create(ctx: RequestContext, resource: Resource, body: BodyOptions, itemUrl: (id: unknown) => string): Promise<void> {
@@ -15,6 +16,7 @@ export async function create(ctx: RequestContext, resource: Resource, body: Body
   const doc = await target.createObject(ctx, data);
   ctx.status = 201;
   ctx.set('Location', itemUrl(doc._id));
+  setItemEtag(ctx, target.document, doc);
   ctx.body = await resource.serialize(plainOf(doc), ctx);
 }
 
@@ -27,11 +29,14 @@ export async function documentOr404(ctx: RequestContext, resource: Resource, raw
 }
 
 export async function update(ctx: RequestContext, resource: Resource, body: BodyOptions, rawPk: string): Promise<void> {
+  requireIfMatch(ctx, resource.requireIfMatch);
   const input = await readJsonObject(ctx, body);
   const doc = await documentOr404(ctx, resource, rawPk);
+  checkIfMatch(ctx, resource.document, doc);
   const { target, data } = await prepareUpdate(ctx, resource, input, doc);
   await target.validateRequest(ctx, data, doc);
   const saved = await target.updateObject(ctx, doc, data);
+  setItemEtag(ctx, resource.document, saved);
   ctx.body = await resource.serialize(plainOf(saved), ctx);
 }
 
@@ -43,6 +48,7 @@ export async function bulkUpdate(ctx: RequestContext, resource: Resource, body: 
   const query = await resource.readableQuery(ctx, filter);
   const docs = (await resource.run(query.limit(limit + 1).exec())) as AnyDocument[];
   if (docs.length > limit) throw new BadRequest(`It's not allowed to update more than ${limit} objects at once`);
+  checkBulkIfMatch(ctx, resource.document, docs);
   const { data } = await prepareUpdate(ctx, resource, input);
   await resource.validateRequest(ctx, data);
   const count = await resource.updateObjects(ctx, docs, data);
@@ -50,7 +56,9 @@ export async function bulkUpdate(ctx: RequestContext, resource: Resource, body: 
 }
 
 export async function remove(ctx: RequestContext, resource: Resource, rawPk: string): Promise<void> {
+  requireIfMatch(ctx, resource.requireIfMatch);
   const doc = await documentOr404(ctx, resource, rawPk);
+  checkIfMatch(ctx, resource.document, doc);
   await resource.deleteObject(ctx, doc);
   ctx.status = 204;
 }
