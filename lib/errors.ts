@@ -61,6 +61,13 @@ export class MethodNotAllowed extends HttpError {
   }
 }
 
+/** 406: the `Accept` header allows none of the media types the API answers with (flask-mongorest's wording). */
+export class NotAcceptable extends HttpError {
+  constructor() {
+    super(406, 'Invalid Accept header requested');
+  }
+}
+
 export class Conflict extends HttpError {
   constructor(body: ErrorBody) {
     super(409, body);

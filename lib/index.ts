@@ -36,6 +36,7 @@ export {
   Forbidden,
   NotFound,
   MethodNotAllowed,
+  NotAcceptable,
   Conflict,
   PayloadTooLarge,
   PreconditionFailed,

@@ -6,7 +6,7 @@
 export type Verb = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 /** `collection` is the view's URL (`/posts/`), `item` is `/posts/<pk>/`. */
 export type RouteTarget = 'collection' | 'item';
-export type MethodName = 'List' | 'Fetch' | 'Create' | 'Update' | 'Patch' | 'BulkUpdate' | 'Delete';
+export type MethodName = 'List' | 'Fetch' | 'Create' | 'Update' | 'Patch' | 'BulkUpdate' | 'Delete' | 'BulkDelete' | 'BulkCreate';
 
 export interface MethodMarker {
   readonly name: MethodName;
@@ -21,8 +21,15 @@ const marker = (name: MethodName, verb: Verb, target: RouteTarget): MethodMarker
 export const List = marker('List', 'GET', 'collection');
 /** `POST /posts/`: create one document. */
 export const Create = marker('Create', 'POST', 'collection');
+/**
+ * `POST /posts/` with a JSON array: create every item, all validated and authorized first. Shares the
+ * route with `Create`: an array body is a bulk create, an object a single one.
+ */
+export const BulkCreate = marker('BulkCreate', 'POST', 'collection');
 /** `PUT /posts/?filters`: apply the body to every matching document. */
 export const BulkUpdate = marker('BulkUpdate', 'PUT', 'collection');
+/** `DELETE /posts/?filters`: remove every matching document (at least one filter required). */
+export const BulkDelete = marker('BulkDelete', 'DELETE', 'collection');
 /** `GET /posts/<pk>/`: one document. */
 export const Fetch = marker('Fetch', 'GET', 'item');
 /** `PUT /posts/<pk>/`: change the keys sent. */
@@ -35,4 +42,4 @@ export const Patch = marker('Patch', 'PATCH', 'item');
 /** `DELETE /posts/<pk>/`: remove one document. */
 export const Delete = marker('Delete', 'DELETE', 'item');
 
-export const allMethods: readonly MethodMarker[] = [List, Create, BulkUpdate, Fetch, Update, Patch, Delete];
+export const allMethods: readonly MethodMarker[] = [List, Create, BulkCreate, BulkUpdate, BulkDelete, Fetch, Update, Patch, Delete];

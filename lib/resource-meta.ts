@@ -111,6 +111,8 @@ function resolveMeta(resource: Resource): ResourceMeta {
     ['defaultLimit', resource.defaultLimit],
     ['maxLimit', resource.maxLimit],
     ['bulkUpdateLimit', resource.bulkUpdateLimit],
+    ['bulkDeleteLimit', resource.bulkDeleteLimit],
+    ['bulkCreateLimit', resource.bulkCreateLimit],
   ] as const) {
     if (!Number.isSafeInteger(value) || value < 0) throw new TypeError(`${name}.${setting} must be a non-negative integer.`);
   }

@@ -130,6 +130,10 @@ export class Resource {
   defaultLimit = 100;
   maxLimit = 100;
   bulkUpdateLimit = 1000;
+  /** Most items one bulk create (`POST` of an array) may hold; more → 400 before anything is written. */
+  bulkCreateLimit = 100;
+  /** Most documents one bulk delete may remove; more matches → 400 before anything is deleted. */
+  bulkDeleteLimit = 1000;
 
   /** Set by the view that serves the request (internal). */
   [scopeKey]: RequestScope = openScope;
@@ -289,6 +293,23 @@ export class Resource {
     const result = (await this.runWrite(() => doc.deleteOne())) as { deletedCount?: number } | undefined;
     // A delete made conditional by If-Match that found the version moved on deleted nothing.
     if (result?.deletedCount === 0 && isGuarded(doc)) throw new PreconditionFailed();
+  }
+
+  /**
+   * Bulk delete: every document is authorized (hasDeletePermission on its stored state) before any is
+   * removed, then all go in one `deleteMany` by id — carrying each one's version when If-Match made the
+   * deletes conditional. Returns how many were removed.
+   */
+  async deleteObjects(ctx: RequestContext, docs: AnyDocument[]): Promise<number> {
+    const { permissions } = this[scopeKey];
+    for (const doc of docs) authorize(await permissions.hasDeletePermission(ctx, doc));
+    if (docs.length === 0) return 0;
+    const guarded = docs.some((doc) => isGuarded(doc));
+    const filter = guarded ? { $or: docs.map((doc) => ({ _id: doc._id, ...(doc.$where as Record<string, unknown>) })) } : { _id: { $in: docs.map((doc) => doc._id) } };
+    const { deletedCount } = (await this.runWrite(() => this.document.deleteMany(filter).exec())) as { deletedCount: number };
+    // Some document changed (or went) between the If-Match check and the delete.
+    if (guarded && deletedCount < docs.length) throw new PreconditionFailed();
+    return deletedCount;
   }
 
   /** Mongoose validation (400 `field-errors`) plus the library's own rule: numbers are finite. */

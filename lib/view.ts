@@ -5,10 +5,11 @@
  */
 import { authenticate, instantiateStrategies, isAuthenticated, type AuthenticationBase, type AuthenticationSpec } from './auth/authentication.js';
 import { checkMethodPermission, checkPermissionTable, type MethodPermissions } from './auth/roles.js';
-import { MethodNotAllowed, NotFound } from './errors.js';
+import { MethodNotAllowed, NotAcceptable, NotFound } from './errors.js';
 import { list, fetch } from './handlers/read.js';
 import { ACCEPT_PATCH, patch } from './handlers/patch.js';
-import { bulkUpdate, create, remove, update } from './handlers/write.js';
+import { bulkCreate, bulkDelete, bulkUpdate, create, remove, update } from './handlers/write.js';
+import { readJsonBody, type BodyOptions } from './write/body.js';
 import type { MethodMarker, RouteTarget, Verb } from './methods.js';
 import { scopeKey, type PermissionHooks, type RequestScope, type Resource, type ResourceClass } from './resource.js';
 import { metaOf, type ResourceMeta } from './resource-meta.js';
@@ -57,6 +58,8 @@ export class ViewBinding {
   /** The same for every request of this view: its permission hooks and the database deadline. */
   private readonly scope: RequestScope;
   private readonly byRoute: Record<RouteTarget, Map<Verb, MethodMarker>> = { collection: new Map(), item: new Map() };
+  /** Create and BulkCreate both enabled: they share `POST` on the collection and the body decides. */
+  private readonly createPair?: { create: MethodMarker; bulk: MethodMarker };
 
   constructor(
     readonly view: ResourceView,
@@ -67,6 +70,9 @@ export class ViewBinding {
     private readonly settings: ServeSettings,
   ) {
     for (const marker of view.methods) this.byRoute[marker.target].set(marker.verb, marker);
+    const create = view.methods.find((marker) => marker.name === 'Create');
+    const bulk = view.methods.find((marker) => marker.name === 'BulkCreate');
+    if (create && bulk) this.createPair = { create, bulk };
     this.strategies = instantiateStrategies(view.authenticationMethods);
     checkPermissionTable(view.permissions, view.constructor.name);
     this.meta = metaOf(new view.resource());
@@ -95,18 +101,21 @@ export class ViewBinding {
   async serve(ctx: RequestContext, target: RouteTarget, pk?: string): Promise<void> {
     if (ctx.method === 'OPTIONS') return this.options(ctx, target);
     const verb = (ctx.method === 'HEAD' ? 'GET' : ctx.method) as Verb;
-    const marker = this.byRoute[target].get(verb);
+    let marker = this.byRoute[target].get(verb);
     if (!marker) {
       if (target === 'item' && verb === 'POST' && this.byRoute.collection.has('POST')) {
         throw new NotFound('Did you mean to use PUT?');
       }
       throw new MethodNotAllowed(this.allowedVerbs(target));
     }
+    // Every answer is JSON: a client that accepts none is told so before anything else is done.
+    if (!ctx.accepts('application/json; charset=utf-8')) throw new NotAcceptable();
     // Answers that depend on who asks are for that client only, and revalidated (ETag) before reuse.
     if (isAuthenticated(ctx, await authenticate(ctx, this.strategies))) ctx.set('Cache-Control', 'private, no-cache');
+    const body = { limit: this.settings.bodyLimit };
+    if (this.createPair && marker.verb === 'POST' && target === 'collection') marker = await this.chooseCreate(ctx, body);
     await checkMethodPermission(ctx, this.view.permissions, marker.name, this.strategies);
     const resource = this.newResource();
-    const body = { limit: this.settings.bodyLimit };
     switch (marker.name) {
       case 'List':
         return list(ctx, resource);
@@ -122,7 +131,27 @@ export class ViewBinding {
         return bulkUpdate(ctx, resource, body);
       case 'Delete':
         return remove(ctx, resource, pk!);
+      case 'BulkDelete':
+        return bulkDelete(ctx, resource);
+      case 'BulkCreate':
+        return bulkCreate(ctx, resource, body);
     }
+  }
+
+  /**
+   * Create or BulkCreate, by the body (an array → BulkCreate). The body is read only once a rule of the
+   * `permissions` table allows one of them: a caller refused both is refused before its body is parsed.
+   */
+  private async chooseCreate(ctx: RequestContext, body: BodyOptions): Promise<MethodMarker> {
+    const { create, bulk } = this.createPair!;
+    const { permissions } = this.view;
+    if (permissions) {
+      const allowed = await Promise.all(
+        [create, bulk].map((marker) => checkMethodPermission(ctx, permissions, marker.name, this.strategies).then(() => true, () => false)),
+      );
+      if (!allowed.includes(true)) await checkMethodPermission(ctx, permissions, create.name, this.strategies);
+    }
+    return Array.isArray(await readJsonBody(ctx, body)) ? bulk : create;
   }
 
   /** OPTIONS: the `Allow` list; authenticated like GET, except CORS preflights, which carry no credentials. */

@@ -42,7 +42,7 @@ class Gates {
   }
 }
 
-const allMethods = [methods.List, methods.Fetch, methods.Create, methods.Update, methods.Patch, methods.BulkUpdate, methods.Delete];
+const allMethods = [methods.List, methods.Fetch, methods.Create, methods.Update, methods.Patch, methods.BulkUpdate, methods.BulkDelete, methods.Delete];
 
 function build(connection: Connection) {
   const gates = new Gates();
@@ -379,4 +379,11 @@ test('interleaved without If-Match: a PUT whose document is deleted before its s
   env().gates.release(hold);
   assertJson(t, await first, 404, { error: 'Not found' });
   t.is(await env().Item.exists({ _id: id }), null);
+});
+
+test('bulk DELETE with If-Match listing every current ETag deletes them', async (t) => {
+  const { tag, url } = await seed({ title: 'gone' });
+  const second = await env().Item.create({ tag, title: 'gone', count: 1 });
+  const etags = [await etagOf(url, tag), await etagOf(`/api/items/${String(second._id)}/`, tag)];
+  assertJson(t, await agent().delete('/api/items/?title=gone').set('X-Tag', tag).set('If-Match', etags.join(', ')), 200, { count: 2 });
 });

@@ -67,6 +67,8 @@ const views: readonly ViewCase[] = [
   { label: 'Update-only', slug: 'update-only', marker: methods.Update, allow: { collection: 'OPTIONS', item: 'PUT, OPTIONS' } },
   { label: 'BulkUpdate-only', slug: 'bulkupdate-only', marker: methods.BulkUpdate, allow: { collection: 'PUT, OPTIONS', item: 'OPTIONS' } },
   { label: 'Patch-only', slug: 'patch-only', marker: methods.Patch, allow: { collection: 'OPTIONS', item: 'PATCH, OPTIONS' } },
+  { label: 'BulkDelete-only', slug: 'bulkdelete-only', marker: methods.BulkDelete, allow: { collection: 'DELETE, OPTIONS', item: 'OPTIONS' } },
+  { label: 'BulkCreate-only', slug: 'bulkcreate-only', marker: methods.BulkCreate, allow: { collection: 'POST, OPTIONS', item: 'OPTIONS' } },
   { label: 'Delete-only', slug: 'delete-only', marker: methods.Delete, allow: { collection: 'OPTIONS', item: 'DELETE, OPTIONS' } },
 ];
 
@@ -79,7 +81,7 @@ function expectationOf(view: ViewCase, verb: Verb, shape: Shape): Expectation {
   const { marker } = view;
   const enabled = marker.target === shape && (marker.verb === verb || (verb === 'HEAD' && marker.verb === 'GET'));
   if (enabled) return 'normal';
-  if (shape === 'item' && verb === 'POST' && marker.name === 'Create') return 'did-you-mean';
+  if (shape === 'item' && verb === 'POST' && (marker.name === 'Create' || marker.name === 'BulkCreate')) return 'did-you-mean';
   return 'not-allowed';
 }
 
@@ -138,6 +140,16 @@ async function assertNormalAnswer(t: ExecutionContext, view: ViewCase, verb: Ver
     case 'Patch PATCH':
       assertJson(t, res, 200, { id, name: 'sent', tag });
       t.is((await Thing.findById(id).lean())?.name, 'sent');
+      return;
+    case 'BulkDelete DELETE':
+      // The matrix sends no filter, and a bulk delete without one deletes nothing.
+      assertJson(t, res, 400, { error: 'A bulk delete needs at least one filter.' });
+      t.is(await Thing.countDocuments({ tag }), 1);
+      return;
+    case 'BulkCreate POST':
+      // The matrix sends an object; a view with only BulkCreate takes arrays.
+      assertJson(t, res, 400, { error: 'JSON data must be a list of objects.' });
+      t.is(await Thing.countDocuments({ tag }), 1);
       return;
     case 'BulkUpdate PUT':
       assertJson(t, res, 200, { count: 1 });

@@ -4,7 +4,8 @@ import { buildFilter } from '../query/filters.js';
 import { castPk } from '../query/pk.js';
 import type { Resource } from '../resource.js';
 import type { AnyDocument, RequestContext } from '../types.js';
-import { readJsonObject, type BodyOptions } from '../write/body.js';
+import { readJsonBody, readJsonObject, type BodyOptions } from '../write/body.js';
+import { buildBatch, NOT_A_LIST } from '../write/bulk-create.js';
 import { prepareCreate, prepareUpdate } from '../write/prepare.js';
 import { checkBulkIfMatch, checkIfMatch, requireIfMatch, setItemEtag } from '../versioning/conditional.js';
 import { filterTargetOf, plainOf } from './shared.js';
@@ -18,6 +19,16 @@ export async function create(ctx: RequestContext, resource: Resource, body: Body
   ctx.set('Location', itemUrl(doc._id));
   setItemEtag(ctx, target.document, doc);
   ctx.body = await resource.serialize(plainOf(doc), ctx);
+}
+
+export async function bulkCreate(ctx: RequestContext, resource: Resource, body: BodyOptions): Promise<void> {
+  const items = await readJsonBody(ctx, body);
+  if (!Array.isArray(items)) throw new BadRequest(NOT_A_LIST);
+  const built = await buildBatch(ctx, resource, items);
+  // In the order given; nested documents of each item go just before it (Resource.saveDocument).
+  for (const { target, doc } of built) await target.saveDocument(doc);
+  ctx.status = 201;
+  ctx.body = { data: await resource.serializeMany(built.map(({ doc }) => plainOf(doc)), ctx) };
 }
 
 /** The stored document to write (full Mongoose document, through `hasReadPermission`), else 404. */
@@ -53,6 +64,18 @@ export async function bulkUpdate(ctx: RequestContext, resource: Resource, body: 
   await resource.validateRequest(ctx, data);
   const count = await resource.updateObjects(ctx, docs, data);
   ctx.body = { count };
+}
+
+export async function bulkDelete(ctx: RequestContext, resource: Resource): Promise<void> {
+  // As for bulk updates, a misspelled filter is a 400; and no filter at all never means "everything".
+  const filter = buildFilter(ctx.query, filterTargetOf(resource), { strict: true });
+  if (Object.keys(filter).length === 0) throw new BadRequest('A bulk delete needs at least one filter.');
+  const limit = resource.bulkDeleteLimit;
+  const query = await resource.readableQuery(ctx, filter);
+  const docs = (await resource.run(query.limit(limit + 1).exec())) as AnyDocument[];
+  if (docs.length > limit) throw new BadRequest(`It's not allowed to delete more than ${limit} objects at once`);
+  checkBulkIfMatch(ctx, resource.document, docs);
+  ctx.body = { count: await resource.deleteObjects(ctx, docs) };
 }
 
 export async function remove(ctx: RequestContext, resource: Resource, rawPk: string): Promise<void> {
