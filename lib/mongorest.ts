@@ -10,6 +10,7 @@ import { filterTargetOf } from './handlers/shared.js';
 import { assertSameMongoose } from './mongoose-copy.js';
 import { toHttpError } from './http/error-response.js';
 import type { MethodMarker } from './methods.js';
+import { cursorKey } from './query/cursor.js';
 import { compileFilters } from './query/filters.js';
 import { metaOf } from './resource-meta.js';
 import type { RequestContext } from './types.js';
@@ -23,6 +24,12 @@ export interface MongoRestOptions {
   bodyLimit?: number;
   /** Deadline for each database operation; past it the request answers 503. Default 2000 ms. */
   databaseTimeoutMS?: number;
+  /**
+   * Signs the `_after` cursors of cursor pagination (at least 16 characters). Without it a random key
+   * is made per process: set it when several app instances serve the same API, so a cursor made by one
+   * works on the others. Default: random per process.
+   */
+  cursorSecret?: string;
   /** Called with every unexpected error (answered 500 without details). Default: `console.error`. */
   onError?: (error: unknown, ctx: RequestContext) => void;
 }
@@ -51,6 +58,7 @@ export class MongoRest {
     this.settings = {
       bodyLimit: options.bodyLimit ?? 1024 * 1024,
       databaseTimeoutMS: options.databaseTimeoutMS ?? 2000,
+      cursorKey: cursorKey(options.cursorSecret),
     };
     this.onError = options.onError ?? defaultOnError;
   }

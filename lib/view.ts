@@ -49,6 +49,8 @@ export type ResourceViewClass = new () => ResourceView;
 export interface ServeSettings {
   bodyLimit: number;
   databaseTimeoutMS: number;
+  /** Signs `_after` cursors (query/cursor.ts). */
+  cursorKey: Buffer;
 }
 
 /** A view registered at a URL: the instance, its method table and where its items live. */
@@ -118,7 +120,7 @@ export class ViewBinding {
     const resource = this.newResource();
     switch (marker.name) {
       case 'List':
-        return list(ctx, resource);
+        return list(ctx, resource, { cursorKey: this.settings.cursorKey, scope: this.path });
       case 'Fetch':
         return fetch(ctx, resource, pk!);
       case 'Create':

@@ -1,11 +1,11 @@
 /**
- * The reserved query parameters (`_skip`, `_limit`, `_fields`, `_order_by`, `_count`) turned into a typed
+ * The reserved query parameters (`_skip`, `_limit`, `_fields`, `_order_by`, `_count`, `_after`) turned into a typed
  * plan. Pure functions: no database, no Koa — testable on their own.
  */
 import { BadRequest } from '../errors.js';
 import type { QueryValues } from '../types.js';
 
-export const reservedParams: ReadonlySet<string> = new Set(['_skip', '_limit', '_fields', '_order_by', '_count']);
+export const reservedParams: ReadonlySet<string> = new Set(['_skip', '_limit', '_fields', '_order_by', '_count', '_after']);
 
 export interface PageSettings {
   paginate: boolean;
