@@ -113,6 +113,7 @@ function resolveMeta(resource: Resource): ResourceMeta {
     ['bulkUpdateLimit', resource.bulkUpdateLimit],
     ['bulkDeleteLimit', resource.bulkDeleteLimit],
     ['bulkCreateLimit', resource.bulkCreateLimit],
+    ['maxStreamDocuments', resource.maxStreamDocuments],
   ] as const) {
     if (!Number.isSafeInteger(value) || value < 0) throw new TypeError(`${name}.${setting} must be a non-negative integer.`);
   }

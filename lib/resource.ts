@@ -130,6 +130,11 @@ export class Resource {
   defaultLimit = 100;
   maxLimit = 100;
   bulkUpdateLimit = 1000;
+  /**
+   * Most documents one NDJSON stream (`Accept: application/x-ndjson` on a list) sends; past it the stream
+   * ends with `{"error": …, "truncated": true}`.
+   */
+  maxStreamDocuments = 100_000;
   /** Most items one bulk create (`POST` of an array) may hold; more → 400 before anything is written. */
   bulkCreateLimit = 100;
   /** Most documents one bulk delete may remove; more matches → 400 before anything is deleted. */

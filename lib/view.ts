@@ -8,6 +8,7 @@ import { checkMethodPermission, checkPermissionTable, type MethodPermissions } f
 import { MethodNotAllowed, NotAcceptable, NotFound } from './errors.js';
 import { list, fetch } from './handlers/read.js';
 import { ACCEPT_PATCH, patch } from './handlers/patch.js';
+import { NDJSON, stream } from './handlers/stream.js';
 import { bulkCreate, bulkDelete, bulkUpdate, create, remove, update } from './handlers/write.js';
 import { readJsonBody, type BodyOptions } from './write/body.js';
 import type { MethodMarker, RouteTarget, Verb } from './methods.js';
@@ -44,6 +45,9 @@ export class ResourceView implements PermissionHooks {
 }
 
 export type ResourceViewClass = new () => ResourceView;
+
+/** What every answer but a list stream is. */
+const JSON_TYPE = 'application/json; charset=utf-8';
 
 /** Settings of the MongoRest a view is registered on. */
 export interface ServeSettings {
@@ -111,7 +115,8 @@ export class ViewBinding {
       throw new MethodNotAllowed(this.allowedVerbs(target));
     }
     // Every answer is JSON: a client that accepts none is told so before anything else is done.
-    if (!ctx.accepts('application/json; charset=utf-8')) throw new NotAcceptable();
+    const accepted = marker.name === 'List' ? ctx.accepts(JSON_TYPE, NDJSON) : ctx.accepts(JSON_TYPE);
+    if (!accepted) throw new NotAcceptable();
     // Answers that depend on who asks are for that client only, and revalidated (ETag) before reuse.
     if (isAuthenticated(ctx, await authenticate(ctx, this.strategies))) ctx.set('Cache-Control', 'private, no-cache');
     const body = { limit: this.settings.bodyLimit };
@@ -120,6 +125,7 @@ export class ViewBinding {
     const resource = this.newResource();
     switch (marker.name) {
       case 'List':
+        if (accepted === NDJSON) return stream(ctx, resource);
         return list(ctx, resource, { cursorKey: this.settings.cursorKey, scope: this.path });
       case 'Fetch':
         return fetch(ctx, resource, pk!);

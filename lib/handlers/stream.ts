@@ -1,0 +1,75 @@
+/**
+ * NDJSON streaming (`GET /posts/` with `Accept: application/x-ndjson`): every matching document, one JSON
+ * object per line, read from a database cursor and serialized in batches (related resources load once
+ * per batch), so memory stays flat whatever the count. Filters, ordering, `_fields`, the queryset and
+ * `hasReadPermission` apply as for a page; `_skip`/`_limit`/`_after` do not. Past
+ * `Resource.maxStreamDocuments` the stream ends with `{"error": …, "truncated": true}`. A client that
+ * disconnects closes the cursor.
+ */
+import { Readable } from 'node:stream';
+import { buildFilter } from '../query/filters.js';
+import { parseOrdering } from '../query/params.js';
+import type { Resource } from '../resource.js';
+import type { PlainDocument, RequestContext } from '../types.js';
+import { toHttpError } from '../http/error-response.js';
+import { filterTargetOf } from './shared.js';
+
+export const NDJSON = 'application/x-ndjson';
+/** Documents serialized together (and fetched per round trip). */
+const BATCH = 100;
+
+export async function stream(ctx: RequestContext, resource: Resource): Promise<void> {
+  const meta = resource.meta;
+  const sort = parseOrdering(ctx.query, meta.ordering);
+  const filter = buildFilter(ctx.query, filterTargetOf(resource), { strict: false });
+  const fields = await resource.requestFields(ctx);
+  const query = await resource.readableQuery(ctx, filter);
+  const projection = resource.projectionFor(fields);
+  if (projection) query.select(projection);
+  if (sort.length > 0) {
+    const order: Record<string, 1 | -1> = {};
+    for (const key of sort) order[key.field] = key.direction;
+    if (!('_id' in order)) order._id = 1;
+    query.sort(order);
+  }
+  if (ctx.method === 'HEAD') {
+    // Nothing would read the stream: answer the headers without opening a cursor.
+    ctx.type = NDJSON;
+    ctx.status = 200;
+    return;
+  }
+  const limit = resource.maxStreamDocuments;
+  // One more than allowed tells whether the stream was cut.
+  const cursor = query.limit(limit + 1).lean().batchSize(BATCH).cursor();
+
+  async function* lines(): AsyncGenerator<string> {
+    let sent = 0;
+    let batch: PlainDocument[] = [];
+    const flush = async () => {
+      const out = await resource.serializeMany(batch, ctx);
+      batch = [];
+      return out.map((doc) => `${JSON.stringify(doc)}\n`).join('');
+    };
+    try {
+      for await (const doc of cursor as AsyncIterable<PlainDocument>) {
+        if (sent === limit) {
+          if (batch.length > 0) yield await flush();
+          yield `${JSON.stringify({ error: `The stream stopped after ${limit} documents (maxStreamDocuments).`, truncated: true })}\n`;
+          return;
+        }
+        batch.push(doc);
+        sent++;
+        if (batch.length === BATCH) yield await flush();
+      }
+      if (batch.length > 0) yield await flush();
+    } catch (error) {
+      // The status line is gone: the last line says what happened.
+      yield `${JSON.stringify(toHttpError(error, meta).error.body)}\n`;
+    } finally {
+      await cursor.close().catch(() => undefined);
+    }
+  }
+
+  ctx.type = NDJSON;
+  ctx.body = Readable.from(lines());
+}

@@ -1,0 +1,133 @@
+/**
+ * NDJSON streaming (issue 12 §6): `Accept: application/x-ndjson` on a list streams every matching
+ * document, one JSON object per line, past the page limit, with filters, ordering, `_fields`, the
+ * queryset, permissions and related resources applied; past `maxStreamDocuments` a final
+ * `{"error": …, "truncated": true}` line. Items and other types stay JSON (406 for NDJSON only).
+ */
+import test from 'ava';
+import Koa from 'koa';
+import mongoose, { type Connection } from 'mongoose';
+import request from 'supertest';
+import { Resource, ResourceView, methods, ops, type AnyQuery, type RequestContext } from '../lib/index.js';
+import { assertJson, uniqueTag, useApp } from './fixtures/blog.js';
+import { TestMongoRest } from './fixtures/mongorest.js';
+
+function build(connection: Connection) {
+  const Author = connection.model('Author', new mongoose.Schema({ name: String }));
+  const Line = connection.model('Line', new mongoose.Schema({ tag: String, n: Number, hidden: Boolean, author: { type: mongoose.Schema.Types.ObjectId, ref: 'Author' } }));
+  class AuthorResource extends Resource {
+    document = Author;
+  }
+  class LineResource extends Resource {
+    document = Line;
+    override fields = ['id', 'n', 'author'];
+    override relatedResources = { author: AuthorResource };
+    override filters = { n: [ops.Gte] };
+    override allowedOrdering = ['n'];
+    override defaultLimit = 2;
+    override maxLimit = 2;
+    override maxStreamDocuments = 7;
+    override getQueryset(ctx: RequestContext) {
+      return this.document.find({ tag: ctx.get('X-Tag') });
+    }
+  }
+  class LineView extends ResourceView {
+    resource = LineResource;
+    methods = [methods.List, methods.Fetch];
+    override hasReadPermission(_ctx: RequestContext, query: AnyQuery) {
+      return query.where({ hidden: { $ne: true } });
+    }
+  }
+  const api = new TestMongoRest({ prefix: '/api' });
+  api.register(LineView, { url: '/lines/' });
+  const app = new Koa();
+  app.use(api.routes()).use(api.allowedMethods());
+  return { app, Line, Author };
+}
+
+const env = useApp(test, import.meta.url, build);
+const NDJSON = 'application/x-ndjson';
+
+async function seed(count: number) {
+  const tag = uniqueTag('nd');
+  const author = await env().Author.create({ name: 'Ann' });
+  await env().Line.create(Array.from({ length: count }, (_, index) => ({ tag, n: count - index, author: author._id })));
+  await env().Line.create({ tag, n: 100, hidden: true });
+  return { tag, author: { id: String(author._id), name: 'Ann' } };
+}
+
+function parseLines(text: string): Record<string, unknown>[] {
+  t_assertEndsWithNewline(text);
+  return text.split('\n').filter((line) => line !== '').map((line) => JSON.parse(line) as Record<string, unknown>);
+}
+
+function t_assertEndsWithNewline(text: string): void {
+  if (text !== '' && !text.endsWith('\n')) throw new Error('an NDJSON body ends with a newline');
+}
+
+function streamRequest(url: string, tag: string) {
+  return request(env().server).get(url).set('X-Tag', tag).set('Accept', NDJSON).buffer(true).parse((res, done) => {
+    let text = '';
+    res.setEncoding('utf8');
+    res.on('data', (chunk: string) => (text += chunk));
+    res.on('end', () => done(null, text));
+  });
+}
+
+test('every matching document, one JSON object per line, past the page limit, in order, related resources and permissions applied', async (t) => {
+  const { tag, author } = await seed(5);
+  const res = await streamRequest('/api/lines/?_order_by=n', tag);
+  t.is(res.status, 200);
+  t.is(res.headers['content-type'], NDJSON);
+  const rows = parseLines(res.body as string);
+  t.deepEqual(rows.map((row) => row.n), [1, 2, 3, 4, 5], 'five documents although maxLimit is 2; the hidden one left out');
+  t.deepEqual(rows[0]!.author, author);
+  t.deepEqual(Object.keys(rows[0]!), ['id', 'n', 'author']);
+});
+
+test('filters and _fields apply; _skip and _limit do not', async (t) => {
+  const { tag } = await seed(5);
+  const res = await streamRequest('/api/lines/?n__gte=3&_fields=n&_order_by=-n&_limit=1&_skip=1', tag);
+  t.deepEqual(parseLines(res.body as string), [{ n: 5 }, { n: 4 }, { n: 3 }]);
+});
+
+test('past maxStreamDocuments the stream ends with a truncation line; exactly that many → no such line', async (t) => {
+  const many = await seed(9);
+  const rows = parseLines((await streamRequest('/api/lines/?_order_by=n', many.tag)).body as string);
+  t.is(rows.length, 8);
+  t.deepEqual(rows.slice(0, 7).map((row) => row.n), [1, 2, 3, 4, 5, 6, 7]);
+  t.deepEqual(rows[7], { error: 'The stream stopped after 7 documents (maxStreamDocuments).', truncated: true });
+  const exact = await seed(7);
+  const all = parseLines((await streamRequest('/api/lines/', exact.tag)).body as string);
+  t.is(all.length, 7);
+  t.false(all.some((row) => 'truncated' in row));
+});
+
+test('an empty result is an empty stream', async (t) => {
+  const res = await streamRequest('/api/lines/', uniqueTag('none'));
+  t.is(res.status, 200);
+  t.is(res.body, '');
+});
+
+test('a bad filter is still a JSON 400 (decided before the stream starts)', async (t) => {
+  const res = await request(env().server).get('/api/lines/?n__gte=x').set('Accept', NDJSON);
+  t.is(res.status, 400);
+  t.regex(res.headers['content-type'] ?? '', /^application\/json/);
+});
+
+test('Accept preferring JSON, or */*, gets the JSON page; NDJSON on an item → 406', async (t) => {
+  const { tag } = await seed(3);
+  const json = await request(env().server).get('/api/lines/').set('X-Tag', tag).set('Accept', `application/json, ${NDJSON};q=0.5`);
+  t.is(json.status, 200);
+  t.is((json.body.data as unknown[]).length, 2);
+  t.is((await request(env().server).get('/api/lines/').set('X-Tag', tag).set('Accept', '*/*')).body.has_more, true);
+  const id = String((await env().Line.findOne({ tag }).lean())!._id);
+  assertJson(t, await request(env().server).get(`/api/lines/${id}/`).set('X-Tag', tag).set('Accept', NDJSON), 406, { error: 'Invalid Accept header requested' });
+});
+
+test('HEAD with Accept: application/x-ndjson answers the headers only', async (t) => {
+  const { tag } = await seed(2);
+  const res = await request(env().server).head('/api/lines/').set('X-Tag', tag).set('Accept', NDJSON);
+  t.is(res.status, 200);
+  t.is(res.headers['content-type'], NDJSON);
+});
