@@ -7,6 +7,8 @@
 import test from 'ava';
 import Koa from 'koa';
 import mongoose, { type Connection } from 'mongoose';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import request from 'supertest';
 import { Resource, ResourceView, methods, ops, type AnyQuery, type RequestContext } from '../lib/index.js';
 import { assertJson, uniqueTag, useApp } from './fixtures/blog.js';
@@ -31,6 +33,20 @@ function build(connection: Connection) {
       return this.document.find({ tag: ctx.get('X-Tag') });
     }
   }
+  /** Big lines (a computed field of 50 kB) and a count of the documents serialized, per tag. */
+  const served = new Map<string, number>();
+  class BigLineResource extends LineResource {
+    override fields = ['id', 'n', 'padding'];
+    override maxStreamDocuments = 100_000;
+    padding(doc: { tag?: string }) {
+      served.set(String(doc.tag), (served.get(String(doc.tag)) ?? 0) + 1);
+      return 'x'.repeat(50_000);
+    }
+  }
+  class BigLineView extends ResourceView {
+    resource = BigLineResource;
+    methods = [methods.List];
+  }
   class LineView extends ResourceView {
     resource = LineResource;
     methods = [methods.List, methods.Fetch];
@@ -40,9 +56,14 @@ function build(connection: Connection) {
   }
   const api = new TestMongoRest({ prefix: '/api' });
   api.register(LineView, { url: '/lines/' });
+  api.register(BigLineView, { url: '/big/', name: 'big' });
   const app = new Koa();
   app.use(api.routes()).use(api.allowedMethods());
-  return { app, Line, Author };
+  // Koa reports a stream cut by the client (premature close, connection reset) as an app error; the disconnect test causes one.
+  app.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'ERR_STREAM_PREMATURE_CLOSE' && error.code !== 'ECONNRESET') console.error(error);
+  });
+  return { app, Line, Author, served };
 }
 
 const env = useApp(test, import.meta.url, build);
@@ -130,4 +151,31 @@ test('HEAD with Accept: application/x-ndjson answers the headers only', async (t
   const res = await request(env().server).head('/api/lines/').set('X-Tag', tag).set('Accept', NDJSON);
   t.is(res.status, 200);
   t.is(res.headers['content-type'], NDJSON);
+});
+
+test('a client that disconnects stops the stream: the cursor is not read to the end', async (t) => {
+  const tag = uniqueTag('cut');
+  const total = 2_000;
+  await env().Line.insertMany(Array.from({ length: total }, (_, index) => ({ tag, n: index })));
+  const server = http.createServer(env().server);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  try {
+    const { port } = server.address() as AddressInfo;
+    await new Promise<void>((resolve, reject) => {
+      const req = http.get({ port, host: '127.0.0.1', path: '/api/big/', headers: { Accept: NDJSON, 'X-Tag': tag } }, (res) => {
+        res.on('error', () => undefined); // the reset we cause
+        res.once('data', () => {
+          req.destroy();
+          resolve();
+        });
+      });
+      req.on('error', (error) => ((error as NodeJS.ErrnoException).code === 'ECONNRESET' ? undefined : reject(error)));
+    });
+    // Give the server time to notice; a stream that kept going would serialize all 2,000 (100 MB).
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    const count = env().served.get(tag) ?? 0;
+    t.true(count > 0 && count < total / 2, `serialized ${count} of ${total}`);
+  } finally {
+    server.close();
+  }
 });

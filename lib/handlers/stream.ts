@@ -71,5 +71,6 @@ export async function stream(ctx: RequestContext, resource: Resource): Promise<v
   }
 
   ctx.type = NDJSON;
-  ctx.body = Readable.from(lines());
+  // One batch buffered ahead at most: a slow reader holds back the cursor instead of filling memory.
+  ctx.body = Readable.from(lines(), { highWaterMark: 1 });
 }
