@@ -4,9 +4,8 @@
  * batch or with stored documents are a 409 before anything is written; then the items are inserted in
  * the order given.
  */
-import mongoose from 'mongoose';
 import { BadRequest, Conflict, Forbidden, HttpError } from '../errors.js';
-import { isPlainObject } from '../guards.js';
+import { isPlainObject, isValidationError } from '../guards.js';
 import { apiPath, fieldErrorsOf } from '../http/field-errors.js';
 import { scopeKey, type Resource, type ResourceClass } from '../resource.js';
 import type { ResourceMeta } from '../resource-meta.js';
@@ -61,7 +60,7 @@ export async function buildBatch(ctx: RequestContext, resource: Resource, items:
 
 /** The `field-errors` of one item's failure (a 400 or a Mongoose validation error); anything else is rethrown. */
 function fieldErrorsFrom(error: unknown, meta: ResourceMeta): FieldErrors {
-  if (error instanceof mongoose.Error.ValidationError) return fieldErrorsOf(error, meta);
+  if (isValidationError(error)) return fieldErrorsOf(error, meta);
   if (error instanceof HttpError && error.status === 400) {
     const fieldErrors = error.body['field-errors'];
     return isPlainObject(fieldErrors) ? fieldErrors : error.body;
