@@ -42,8 +42,10 @@ export function isKnownPath(schema: Schema, path: string): boolean {
  */
 export function comparedType(schema: Schema, path: string): SchemaType | undefined {
   let type: SchemaType | undefined = schemaTypeAt(schema, path);
-  while (type && type.instance === 'Array' && 'embeddedSchemaType' in type) {
-    type = (type as { embeddedSchemaType?: SchemaType }).embeddedSchemaType;
+  while (type && type.instance === 'Array') {
+    // Mongoose 9 names the element type `embeddedSchemaType`, Mongoose 8 `$embeddedSchemaType`.
+    const array = type as { embeddedSchemaType?: SchemaType; $embeddedSchemaType?: SchemaType };
+    type = array.embeddedSchemaType ?? array.$embeddedSchemaType;
   }
   return type;
 }

@@ -78,6 +78,8 @@ interface SchemaTypeLike {
   options?: { ref?: unknown };
   $isMongooseDocumentArray?: boolean;
   embeddedSchemaType?: SchemaTypeLike;
+  /** Mongoose 8's name for `embeddedSchemaType`. */
+  $embeddedSchemaType?: SchemaTypeLike;
   caster?: SchemaTypeLike;
   cast(value: unknown): unknown;
 }
@@ -384,7 +386,7 @@ function buildPlan(resource: Resource): RelationInput[] {
       continue;
     }
     const many = type.instance === 'Array';
-    const element = many ? (type.embeddedSchemaType ?? type.caster) : type;
+    const element = many ? (type.embeddedSchemaType ?? type.$embeddedSchemaType ?? type.caster) : type;
     if (!element) continue;
     const ref = element.options?.ref;
     const refModel = typeof ref === 'string' ? meta.model.db.models[ref] : isModel(ref) ? ref : undefined;
