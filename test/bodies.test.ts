@@ -235,12 +235,21 @@ test('a custom bodyLimit applies to PUT too', async (t) => {
  * one by one, with chunked transfer encoding unless a Content-Length header is given.
  */
 async function rawPost(path: string, headers: Record<string, string | number>, chunks: (string | Buffer)[]): Promise<{ status: number; body: unknown }> {
+  return rawRequest('POST', path, headers, chunks);
+}
+
+async function rawRequest(
+  method: string,
+  path: string,
+  headers: Record<string, string | number>,
+  chunks: (string | Buffer)[],
+): Promise<{ status: number; body: unknown }> {
   const server = http.createServer(env().server);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   try {
     const { port } = server.address() as AddressInfo;
     return await new Promise((resolve, reject) => {
-      const req = http.request({ port, host: '127.0.0.1', path, method: 'POST', headers: { 'Content-Type': 'application/json', ...headers } }, (res) => {
+      const req = http.request({ port, host: '127.0.0.1', path, method, headers: { 'Content-Type': 'application/json', ...headers } }, (res) => {
         let text = '';
         res.setEncoding('utf8');
         res.on('data', (chunk: string) => (text += chunk));
@@ -283,6 +292,130 @@ test('a small gzip body that inflates above the limit → 413 (no decompression 
   t.true(bomb.length < 64 * 1024);
   const res = await rawPost('/api/notes/', { 'Content-Encoding': 'gzip', 'Content-Length': bomb.length }, [bomb]);
   t.deepEqual(res, { status: 413, body: tooLarge(1048576) });
+});
+
+// ---- UTF-8 only, never silently changed (issue 10, item 6) ----------------------------------------------
+
+const NOT_UTF8 = { error: 'The request body is not valid UTF-8.' };
+const CHARSET_NOT_UTF8 = { error: 'The request body must be encoded as UTF-8 (charset=utf-8).' };
+const loneSurrogate = (path: string) => ({ error: `Invalid string in "${path}": strings must be valid Unicode (no lone surrogates such as \\ud800).` });
+
+/** A JSON body whose title holds `bytes` between two ASCII letters; `text` marks it. */
+const titleWithBytes = (bytes: number[], text: string) =>
+  Buffer.concat([Buffer.from('{"title": "a'), Buffer.from(bytes), Buffer.from(`b", "text": "${text}"}`)]);
+
+const invalidUtf8: readonly [string, number[]][] = [
+  ['a lone continuation byte', [0x80]],
+  ['0xFF', [0xff]],
+  ['a truncated 3-byte sequence', [0xe2, 0x82]],
+  ['an overlong "/" (C0 AF)', [0xc0, 0xaf]],
+  ['an encoded surrogate (ED A0 80)', [0xed, 0xa0, 0x80]],
+  ['a code point beyond U+10FFFF (F4 90 80 80)', [0xf4, 0x90, 0x80, 0x80]],
+  ['Latin-1 "é" (E9)', [0xe9]],
+];
+
+for (const [what, bytes] of invalidUtf8) {
+  test(`a body with ${what} → 400 not UTF-8, nothing stored`, async (t) => {
+    const text = uniqueTag('utf8');
+    const res = await rawPost('/api/notes/', {}, [titleWithBytes(bytes, text)]);
+    t.deepEqual(res, { status: 400, body: NOT_UTF8 });
+    t.is(await env().Note.countDocuments({ text }), 0);
+  });
+}
+
+test('invalid UTF-8 on PUT → 400, nothing written', async (t) => {
+  const note = await env().Note.create({ title: uniqueTag('utf8') });
+  const res = await rawRequest('PUT', `/api/notes/${String(note._id)}/`, {}, [titleWithBytes([0xff], 'x')]);
+  t.deepEqual(res, { status: 400, body: NOT_UTF8 });
+  t.is((await env().Note.findById(note._id).lean())?.title, note.title);
+});
+
+test('valid multi-byte UTF-8 (é, €, 😀, and U+FFFD itself) is stored exactly', async (t) => {
+  const title = `${uniqueTag('utf8')} é € 😀 \ufffd`;
+  const res = await rawPost('/api/notes/', {}, [Buffer.from(JSON.stringify({ title }), 'utf8')]);
+  t.deepEqual(res, { status: 201, body: { id: (res.body as { id: string }).id, title, text: null } });
+  t.is(await noteCount(title), 1);
+});
+
+test('a multi-byte character split across chunks is decoded whole', async (t) => {
+  const title = `${uniqueTag('utf8')} 😀`;
+  const bytes = Buffer.from(JSON.stringify({ title }), 'utf8');
+  const cut = bytes.indexOf(0xf0) + 2;
+  const res = await rawPost('/api/notes/', {}, [bytes.subarray(0, cut), bytes.subarray(cut)]);
+  t.is(res.status, 201);
+  t.is(await noteCount(title), 1);
+});
+
+test('a UTF-8 byte order mark before the JSON is skipped', async (t) => {
+  const title = uniqueTag('bom');
+  const res = await rawPost('/api/notes/', {}, [Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(JSON.stringify({ title }))])]);
+  t.is(res.status, 201);
+  t.is(await noteCount(title), 1);
+});
+
+/** [what, body with TAG where the marking text goes, the path named]. */
+const surrogateBodies: readonly [string, string, string][] = [
+  ['a lone high surrogate escape', '{"title": "sur\\ud800x", "text": "TAG"}', 'title'],
+  ['a lone low surrogate escape', '{"title": "x\\udc00", "text": "TAG"}', 'title'],
+  ['a surrogate pair in the wrong order', '{"title": "\\udc00\\ud800", "text": "TAG"}', 'title'],
+  ['a high surrogate at the end', '{"text": "TAG", "title": "end\\ud83d"}', 'title'],
+];
+
+for (const [what, body, path] of surrogateBodies) {
+  test(`a body with ${what} → 400, nothing stored`, async (t) => {
+    const text = uniqueTag('surrogate');
+    assertJson(t, await postRaw(env().server, '/api/notes/', 'application/json', body.replace('TAG', text)), 400, loneSurrogate(path));
+    t.is(await env().Note.countDocuments({ text }), 0);
+  });
+}
+
+test('a lone surrogate in a key → 400', async (t) => {
+  const res = await postRaw(env().server, '/api/notes/', 'application/json', '{"title": "x", "k\\ud800": 1}');
+  assertJson(t, res, 400, { error: 'Invalid key "k\\ud800": keys must be valid Unicode (no lone surrogates).' });
+});
+
+test('an escaped surrogate pair is one character and is stored', async (t) => {
+  const tag = uniqueTag('pair');
+  const res = await postRaw(env().server, '/api/notes/', 'application/json', `{"title": "${tag} \\ud83d\\ude00"}`);
+  assertJson(t, res, 201, { id: res.body.id, title: `${tag} 😀`, text: null });
+});
+
+const refusedCharsets: readonly string[] = [
+  'application/json; charset=latin1',
+  'application/json; charset=iso-8859-1',
+  'application/json; charset=bogus',
+  'application/json; charset=utf-16',
+  'application/json; charset=us-ascii',
+  'application/json; charset=utf8',
+  'application/merge-patch+json; charset=windows-1252',
+];
+
+for (const type of refusedCharsets) {
+  test(`Content-Type ${type} → 415, nothing stored`, async (t) => {
+    const title = uniqueTag('charset');
+    assertJson(t, await postRaw(env().server, '/api/notes/', type, JSON.stringify({ title })), 415, CHARSET_NOT_UTF8);
+    t.is(await noteCount(title), 0);
+  });
+}
+
+test('charset=utf-8 quoted, and no charset, are UTF-8', async (t) => {
+  for (const type of ['application/json; charset="utf-8"', 'application/json']) {
+    const title = `${uniqueTag('charset')} é`;
+    const res = await postRaw(env().server, '/api/notes/', type, JSON.stringify({ title }));
+    assertJson(t, res, 201, { id: res.body.id, title, text: null });
+  }
+});
+
+test('a latin1 charset on PUT → 415, nothing written', async (t) => {
+  const note = await env().Note.create({ title: uniqueTag('charset') });
+  const res = await request(env().server).put(`/api/notes/${String(note._id)}/`).set('Content-Type', 'application/json; charset=latin1').send('{"title": "changed"}');
+  assertJson(t, res, 415, CHARSET_NOT_UTF8);
+  t.is((await env().Note.findById(note._id).lean())?.title, note.title);
+});
+
+test('an unknown Content-Encoding → 415', async (t) => {
+  const res = await rawPost('/api/notes/', { 'Content-Encoding': 'compress' }, ['{"title": "x"}']);
+  t.deepEqual(res, { status: 415, body: { error: 'Unsupported Content-Encoding "compress".' } });
 });
 
 // ---- a body parsed earlier by the app ------------------------------------------------------------------

@@ -339,3 +339,51 @@ test('a key with $ elsewhere than first is plain data', async (t) => {
   t.is(res.status, 201);
   t.deepEqual((await storedOf(res.body.id as string))?.extra, { price$: 1 });
 });
+
+// ---- keys MongoDB or BSON would misread (dots, NUL, _bsontype) in free-form (Mixed) data -------------------
+
+/** [what, body (JSON text, `tag` added), the 400 message]. Without the check these reached the driver: 500. */
+const misreadKeyBodies: readonly [string, string, string][] = [
+  ['a dotted key in Mixed data', '{"title":"x","extra":{"a.b":1}}', 'Invalid key "a.b" in "extra": keys may not contain ".".'],
+  ['a dotted key deeper in Mixed data', '{"title":"x","extra":{"a":{"b":[{"c.d":1}]}}}', 'Invalid key "c.d" in "extra.a.b.0": keys may not contain ".".'],
+  ['a lone dot as key', '{"title":"x","extra":{".":1}}', 'Invalid key "." in "extra": keys may not contain ".".'],
+  ['a top-level dotted key', '{"title":"x","extra.a":1}', 'Invalid key "extra.a": keys may not contain ".".'],
+  ['a NUL in a Mixed key', '{"title":"x","extra":{"k\\u0000x":1}}', 'Invalid key "k\\u0000x" in "extra": keys may not contain NUL characters.'],
+  ['a NUL in a key inside an array item', '{"title":"x","items":[{"name":"n","\\u0000":1}]}', 'Invalid key "\\u0000" in "items.0": keys may not contain NUL characters.'],
+  ['_bsontype Code in Mixed data', '{"title":"x","extra":{"_bsontype":"Code","code":"1"}}', 'Invalid key "_bsontype" in "extra": "_bsontype" is reserved.'],
+  ['_bsontype ObjectId deep in Mixed data', '{"title":"x","extra":{"a":[{"_bsontype":"ObjectId","id":"aaaaaaaaaaaa"}]}}', 'Invalid key "_bsontype" in "extra.a.0": "_bsontype" is reserved.'],
+  ['a top-level _bsontype', '{"title":"x","_bsontype":"Code"}', 'Invalid key "_bsontype": "_bsontype" is reserved.'],
+];
+
+for (const [what, body, message] of misreadKeyBodies) {
+  test(`a body with ${what} → 400 naming the path, nothing stored`, async (t) => {
+    const tag = uniqueTag('keys');
+    const res = await create(body.replace('{', `{"tag":"${tag}",`), tag);
+    assertJson(t, res, 400, { error: message });
+    t.is(await env().Note.countDocuments({ tag }), 0);
+  });
+}
+
+test('a dotted key in Mixed data on update → 400, nothing written', async (t) => {
+  const tag = uniqueTag('keys');
+  const note = await env().Note.create({ title: 'kept', tag, extra: { ok: 1 } });
+  const res = await request(env().server).put(`/api/notes/${String(note._id)}/`).set('X-Tag', tag).send({ title: 'lost', extra: { 'a.b': 1 } });
+  assertJson(t, res, 400, { error: 'Invalid key "a.b" in "extra": keys may not contain ".".' });
+  t.like(await env().Note.findById(note._id).lean(), { title: 'kept', extra: { ok: 1 } });
+});
+
+test('a _bsontype key in a bulk update → 400, nothing written', async (t) => {
+  const tag = uniqueTag('keys');
+  await env().Note.create({ title: 'kept', tag });
+  const res = await request(env().server).put('/api/notes/').set('X-Tag', tag).send({ extra: { _bsontype: 'Code', code: 'x' } });
+  assertJson(t, res, 400, { error: 'Invalid key "_bsontype" in "extra": "_bsontype" is reserved.' });
+  t.deepEqual((await env().Note.find({ tag }).lean()).map((doc) => doc.extra), [undefined]);
+});
+
+test('dots, NUL and _bsontype in values (not keys) are plain data', async (t) => {
+  const tag = uniqueTag('keys');
+  const extra = { dotted: 'a.b', nul: 'k\u0000x', type: '_bsontype', list: ['_bsontype', 'x.y'] };
+  const res = await create(JSON.stringify({ title: 'a.b', extra, tag }), tag);
+  t.is(res.status, 201);
+  t.like(await storedOf(res.body.id as string), { title: 'a.b', extra });
+});

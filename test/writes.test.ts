@@ -330,10 +330,29 @@ test('bulk PUT with an undeclared filter → 400 and nothing written', async (t)
   t.is((await env().Post.findOne({ tags: tag }).lean())?.description, undefined);
 });
 
-test('bulk PUT ignores reserved parameters as filters', async (t) => {
+test('bulk PUT ignores the output parameters _fields and _count (its answer is {"count"})', async (t) => {
   const tag = uniqueTag('bulk');
   await env().Post.create({ title: 'reserved', tags: [tag] });
-  assertJson(t, await agent().put('/api/posts/?_fields=title&_limit=1').set('X-Tag', tag).send({ description: 'x' }), 200, { count: 1 });
+  assertJson(t, await agent().put('/api/posts/?_fields=title&_count=1').set('X-Tag', tag).send({ description: 'x' }), 200, { count: 1 });
+  t.is((await env().Post.findOne({ tags: tag }).lean())?.description, 'x');
+});
+
+// Issue 10, item 7: these were ignored, so `?_limit=1` changed every matching document.
+for (const query of ['_limit=1', '_skip=1', '_order_by=views', '_limit=', '_fields=title&_skip=0', '_limit=1&_limit=2']) {
+  const name = query.includes('_limit') ? '_limit' : query.includes('_skip') ? '_skip' : '_order_by';
+  test(`bulk PUT with ?${query} → 400 naming ${name}, nothing written`, async (t) => {
+    const tag = uniqueTag('bulk');
+    await env().Post.create([{ title: 'one', views: 1, tags: [tag] }, { title: 'two', views: 2, tags: [tag] }]);
+    assertJson(t, await agent().put(`/api/posts/?${query}`).set('X-Tag', tag).send({ description: 'changed' }), 400, {
+      error: `${name} is not allowed on a bulk update.`,
+    });
+    t.deepEqual((await env().Post.find({ tags: tag }).lean()).map((doc) => doc.description ?? null), [null, null]);
+  });
+}
+
+test('bulk PUT with _limit and a filter → 400 before the filter or the body is looked at', async (t) => {
+  const res = await agent().put('/api/posts/?titel=x&_limit=1').set('Content-Type', 'text/plain').send('not json');
+  assertJson(t, res, 400, { error: '_limit is not allowed on a bulk update.' });
 });
 
 test('bulk PUT touching exactly bulkUpdateLimit documents is allowed', async (t) => {

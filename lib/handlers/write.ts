@@ -51,7 +51,16 @@ export async function update(ctx: RequestContext, resource: Resource, body: Body
   ctx.body = await resource.serialize(plainOf(saved), ctx);
 }
 
+/**
+ * Parameters that would choose which documents a list returns. A bulk update changes every document its
+ * filters match, so honouring them is impossible and ignoring them would write more than the client
+ * asked for: 400. (`_fields` and `_count` shape an output that `{"count"}` does not have: ignored.)
+ */
+const listSelectors = ['_limit', '_skip', '_order_by'] as const;
+
 export async function bulkUpdate(ctx: RequestContext, resource: Resource, body: BodyOptions): Promise<void> {
+  const selector = listSelectors.find((name) => ctx.query[name] !== undefined);
+  if (selector !== undefined) throw new BadRequest(`${selector} is not allowed on a bulk update.`);
   // A misspelled filter must never widen a write to the whole collection: strict filters.
   const filter = buildFilter(ctx.query, filterTargetOf(resource), { strict: true });
   const input = await readJsonObject(ctx, body);

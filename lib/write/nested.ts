@@ -28,6 +28,7 @@ import { discriminatorKeyOf } from '../serialize/children.js';
 import { spawnRelated } from '../serialize/instances.js';
 import type { AnyDocument, AnyModel, PlainDocument, RequestContext } from '../types.js';
 import { toInternalData } from './input.js';
+import { numberValueProblems } from './number-values.js';
 
 /** Nested objects of `saveRelatedFields` inside nested objects are followed this deep. */
 const MAX_INPUT_DEPTH = 4;
@@ -310,6 +311,12 @@ async function prepareSaved(
   const built = new Map<Element, AnyDocument>();
   for (const { elements } of perItem) {
     for (const element of elements) {
+      if (element.kind === 'create' || element.kind === 'update') {
+        // The same rule as for the parent (prepare.ts): Number paths take numbers and plain decimals.
+        for (const [path, message] of Object.entries(numberValueProblems(relatedMeta.schema, element.data))) {
+          run.errors[`${element.errorKey}.${apiPath(relatedMeta, path)}`] = message;
+        }
+      }
       if (element.kind === 'create') built.set(element, new model(element.data) as AnyDocument);
       if (element.kind === 'update' && existing.has(element.id)) built.set(element, existing.get(element.id)!);
     }

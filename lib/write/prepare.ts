@@ -4,11 +4,14 @@
  * limited to its writable fields, the discriminator key removed (the model sets it; a stored type never
  * changes), and relations checked and prepared in batch (write/nested.ts).
  */
+import { BadRequest } from '../errors.js';
+import { apiPath } from '../http/field-errors.js';
 import type { Resource } from '../resource.js';
 import { createTarget, updateTarget } from '../serialize/children.js';
 import type { AnyDocument, PlainDocument, RequestContext } from '../types.js';
 import { toInternalData } from './input.js';
 import { dropDiscriminatorKey, prepareRelatedInput } from './nested.js';
+import { numberValueProblems } from './number-values.js';
 
 /** The resource that performs the write and the data it is given. */
 export interface PreparedWrite {
@@ -39,5 +42,13 @@ export async function prepareUpdate(
 async function prepareData(ctx: RequestContext, target: Resource, body: Record<string, unknown>): Promise<PlainDocument> {
   const data = toInternalData(target.meta, body);
   dropDiscriminatorKey(target.document, data);
-  return prepareRelatedInput(ctx, target, data);
+  const prepared = await prepareRelatedInput(ctx, target, data);
+  // After the relations: embedded sub-documents are in internal names now, saved ones are ids.
+  const problems = numberValueProblems(target.meta.schema, prepared);
+  if (Object.keys(problems).length > 0) {
+    const fieldErrors: Record<string, string> = {};
+    for (const [path, message] of Object.entries(problems)) fieldErrors[apiPath(target.meta, path)] = message;
+    throw new BadRequest({ 'field-errors': fieldErrors });
+  }
+  return prepared;
 }
