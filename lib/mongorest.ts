@@ -8,6 +8,7 @@ import type { Middleware } from 'koa';
 import { NotFound } from './errors.js';
 import { filterTargetOf } from './handlers/shared.js';
 import { assertSameMongoose } from './mongoose-copy.js';
+import { quietClientAborts } from './http/client-abort.js';
 import { toHttpError } from './http/error-response.js';
 import type { MethodMarker } from './methods.js';
 import { cursorKey } from './query/cursor.js';
@@ -30,7 +31,10 @@ export interface MongoRestOptions {
    * works on the others. Default: random per process.
    */
   cursorSecret?: string;
-  /** Called with every unexpected error (answered 500 without details). Default: `console.error`. */
+  /**
+   * Called with every unexpected error (answered 500 without details). Default: `console.error`. Never
+   * called for a client that closed the connection mid-request (see docs/http.md).
+   */
   onError?: (error: unknown, ctx: RequestContext) => void;
 }
 
@@ -121,6 +125,7 @@ export class MongoRest {
 
   private endpoint(binding: ViewBinding, target: 'collection' | 'item'): Middleware {
     return async (ctx) => {
+      quietClientAborts(ctx);
       try {
         await binding.serve(ctx, target, ctx.params?.pk as string | undefined);
       } catch (thrown) {

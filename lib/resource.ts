@@ -5,6 +5,7 @@
  */
 import type mongoose from 'mongoose';
 import { Forbidden, NotFound, PreconditionFailed, ServiceUnavailable } from './errors.js';
+import { changedMeanwhile } from './write/concurrency.js';
 import { bumpVersion, isGuarded, isStaleSave, versionKeyOf } from './versioning/version.js';
 import { duplicateConflict, duplicateFields, isDuplicateKeyError, sharedUniqueValues } from './write/duplicates.js';
 import { withDeadline } from './http/database.js';
@@ -76,12 +77,14 @@ const fieldsCache = new WeakMap<Resource, { ctx: RequestContext; fields: string[
 
 /**
  * A save whose filter matched nothing: 412 when If-Match made it conditional (the version moved on
- * between the check and the save), 404 when the document is gone, else Mongoose's error as it is.
+ * between the check and the save), 404 when the document is gone, else 409: another request changed it
+ * since it was loaded (write/concurrency.ts).
  */
-async function staleSaveError(resource: Resource, doc: AnyDocument, error: unknown): Promise<unknown> {
+async function staleSaveError(resource: Resource, doc: AnyDocument): Promise<unknown> {
   if (isGuarded(doc)) return new PreconditionFailed();
   const exists = await resource.run(resource.document.exists({ _id: doc._id }).exec());
-  return exists ? error : new NotFound();
+  // Changed by another request since it was loaded (an array: Mongoose's own version check) → 409.
+  return exists ? changedMeanwhile() : new NotFound();
 }
 
 /** Permission hooks answer `true` to allow; anything else (false, undefined) refuses: fail closed. */
@@ -288,16 +291,29 @@ export class Resource {
     // A unique value set on several documents would save the first and fail on the rest.
     const shared = sharedUniqueValues(this.meta, docs, data);
     if (shared.length > 0) throw duplicateConflict(this.meta, shared);
-    await Promise.all(docs.map((doc) => this.saveDocument(doc)));
-    return docs.length;
+    // A document deleted since it was loaded is not counted (and not recreated); any other failure fails the request.
+    const saved = await Promise.all(
+      docs.map((doc) =>
+        this.saveDocument(doc).then(
+          () => 1,
+          (error: unknown) => {
+            if (error instanceof NotFound) return 0;
+            throw error;
+          },
+        ),
+      ),
+    );
+    return saved.reduce((sum, one) => sum + one, 0);
   }
 
-  /** Authorizes (hasDeletePermission) and removes the document. */
+  /** Authorizes (hasDeletePermission) and removes the document; 404 when another request removed it first. */
   async deleteObject(ctx: RequestContext, doc: AnyDocument): Promise<void> {
     authorize(await this[scopeKey].permissions.hasDeletePermission(ctx, doc));
     const result = (await this.runWrite(() => doc.deleteOne())) as { deletedCount?: number } | undefined;
     // A delete made conditional by If-Match that found the version moved on deleted nothing.
     if (result?.deletedCount === 0 && isGuarded(doc)) throw new PreconditionFailed();
+    // Deleted by another request since it was loaded.
+    if (result?.deletedCount === 0) throw new NotFound();
   }
 
   /**
@@ -380,7 +396,8 @@ export class Resource {
 
   /**
    * Saves an already validated document under the deadline; a unique-index violation becomes a 409
-   * naming the API field(s).
+   * naming the API field(s). A save that lost a race (write/concurrency.ts) becomes a 409 when another
+   * request changed the document since it was loaded, a 404 when one deleted it.
    */
   async saveDocument(doc: AnyDocument): Promise<void> {
     // Nested documents of saveRelatedFields (prepared and validated with the request) go first.
@@ -390,7 +407,7 @@ export class Resource {
     try {
       await this.runWrite(() => doc.save({ validateBeforeSave: false }));
     } catch (error) {
-      if (isStaleSave(error)) throw await staleSaveError(this, doc, error);
+      if (isStaleSave(error)) throw await staleSaveError(this, doc);
       if (!isDuplicateKeyError(error)) throw error;
       throw duplicateConflict(this.meta, await duplicateFields(error, this.meta, doc, (operation) => this.run(operation)));
     }

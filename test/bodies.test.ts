@@ -3,7 +3,9 @@
  * (NaN/Infinity, empty) and for JSON that is not an object, 413 above the limit (default 1 MB, or the
  * MongoRest's `bodyLimit`), `+json` types, and a body parsed earlier by the app's own koa-bodyparser.
  */
+import { once } from 'node:events';
 import http from 'node:http';
+import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { gzipSync } from 'node:zlib';
 import test from 'ava';
@@ -46,7 +48,24 @@ function build(connection: Connection) {
   mount(parsing, { prefix: '/api' });
   mount(parsing, { prefix: '/small', bodyLimit: 64 });
 
-  return { app, parsingServer: parsing.callback(), Note };
+  // An app that records Koa's error events and the MongoRest's onError: a client abort must reach neither.
+  // `settledOf` tells a test when the request it marked with `?probe=` was handled and its socket closed.
+  const appErrors: unknown[] = [];
+  const onErrorCalls: unknown[] = [];
+  const settledOf = new Map<string, (request: { settled: Promise<unknown> }) => void>();
+  const watched = new Koa();
+  watched.on('error', (error) => appErrors.push(error));
+  watched.use(async (ctx, next) => {
+    const closed = new Promise((resolve) => ctx.res.once('close', resolve));
+    const handled = next();
+    settledOf.get(String(ctx.query.probe))?.({ settled: Promise.allSettled([handled, closed]) });
+    await handled;
+  });
+  const watchedApi = new TestMongoRest({ prefix: '/api', onError: (error) => onErrorCalls.push(error) });
+  watchedApi.register(NoteView, { url: '/notes/' });
+  watched.use(watchedApi.routes()).use(watchedApi.allowedMethods());
+
+  return { app, parsingServer: parsing.callback(), Note, watchedServer: watched.callback(), appErrors, onErrorCalls, settledOf };
 }
 
 const env = useApp(test, import.meta.url, build);
@@ -416,6 +435,59 @@ test('a latin1 charset on PUT → 415, nothing written', async (t) => {
 test('an unknown Content-Encoding → 415', async (t) => {
   const res = await rawPost('/api/notes/', { 'Content-Encoding': 'compress' }, ['{"title": "x"}']);
   t.deepEqual(res, { status: 415, body: { error: 'Unsupported Content-Encoding "compress".' } });
+});
+
+// ---- clients that go away mid-body (issue 10, item 8) ------------------------------------------------------
+
+/**
+ * Sends the headers and half of a body over a raw socket, then goes away: `reset` (TCP RST, the server
+ * sees ECONNRESET) or `close` (FIN, the HTTP parser sees the body end early). Resolves once the server
+ * has handled the request and closed its side; then serves one ordinary POST on the same server.
+ */
+async function abortMidBody(how: 'reset' | 'close'): Promise<{ status: number; title: string }> {
+  const probe = uniqueTag('abort');
+  const arrived = new Promise<{ settled: Promise<unknown> }>((resolve) => env().settledOf.set(probe, resolve));
+  const server = http.createServer(env().watchedServer);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  try {
+    const { port } = server.address() as AddressInfo;
+    const socket = net.connect(port, '127.0.0.1');
+    socket.on('error', () => undefined);
+    await once(socket, 'connect');
+    const head = `POST /api/notes/?probe=${probe} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n`;
+    socket.write(`${head}{"title": "${probe}", "te`);
+    const { settled } = await arrived; // the request is being served, its body still incomplete
+    if (how === 'reset') socket.resetAndDestroy();
+    else socket.end();
+    await settled;
+    await new Promise((resolve) => setImmediate(resolve));
+    const title = uniqueTag('after');
+    const res = await request(server).post('/api/notes/').send({ title });
+    return { status: res.status, title: probe };
+  } finally {
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+  }
+}
+
+for (const how of ['reset', 'close'] as const) {
+  test.serial(`a client that sends half a body and goes away (${how}) is no error: no onError, no Koa error event; the server keeps serving`, async (t) => {
+    const { status, title } = await abortMidBody(how);
+    t.deepEqual(env().appErrors, []);
+    t.deepEqual(env().onErrorCalls, []);
+    t.is(status, 201);
+    t.is(await noteCount(title), 0);
+  });
+}
+
+test.serial('50 clients that go away mid-body: still no error reported, and the server keeps serving', async (t) => {
+  const results = await Promise.all(Array.from({ length: 50 }, (_, i) => abortMidBody(i % 2 === 0 ? 'reset' : 'close')));
+  t.deepEqual(env().appErrors, []);
+  t.deepEqual(env().onErrorCalls, []);
+  t.deepEqual(
+    results.map((result) => result.status),
+    results.map(() => 201),
+  );
 });
 
 // ---- a body parsed earlier by the app ------------------------------------------------------------------

@@ -21,7 +21,8 @@ import { NON_FINITE_MESSAGE, nonFinitePaths } from './finite.js';
 import { isModel, isPlainObject, isValidationError } from '../guards.js';
 import { anyOfIds, castId } from '../query/ids.js';
 import type { Schema } from 'mongoose';
-import { BadRequest } from '../errors.js';
+import { BadRequest, NotFound } from '../errors.js';
+import { changedMeanwhile } from './concurrency.js';
 import { apiPath } from '../http/field-errors.js';
 import type { Resource, ResourceClass } from '../resource.js';
 import { discriminatorKeyOf } from '../serialize/children.js';
@@ -111,7 +112,14 @@ export function flushRelatedWrites(resource: Resource): Promise<void> {
   const pending = pendingWrites.get(resource);
   if (!pending) return Promise.resolve();
   pending.done ??= (async () => {
-    for (const { resource: owner, doc } of pending.entries) await owner.saveDocument(doc);
+    for (const { resource: owner, doc } of pending.entries) {
+      try {
+        await owner.saveDocument(doc);
+      } catch (error) {
+        // A nested document deleted since it was loaded: the request's document itself is there (no 404).
+        throw error instanceof NotFound ? changedMeanwhile() : error;
+      }
+    }
   })();
   return pending.done;
 }

@@ -1,0 +1,44 @@
+/**
+ * A client that closes the connection mid-request (an aborted upload, a reset) is not an error of the
+ * server. Koa reports the socket's error (`ECONNRESET`, or the HTTP parser's `HPE_INVALID_EOF_STATE`
+ * when the body ends early) through `ctx.onerror`, and its default handler prints a stack trace — one per
+ * aborted request. For the requests a MongoRest serves, such errors are left out of Koa's error event
+ * (`onError` never sees them: a body read that ends that way is a `ClientAborted`, an HttpError). They
+ * are reported only on `NODE_DEBUG=koa-mongorest`, one line each.
+ */
+import { debuglog } from 'node:util';
+import type { RequestContext } from '../types.js';
+import { ClientAborted } from '../write/raw-json.js';
+
+const debug = debuglog('koa-mongorest');
+
+/** Socket and parser errors that mean the peer went away. */
+const goneCodes = new Set(['ECONNRESET', 'EPIPE', 'ECONNABORTED', 'ERR_STREAM_PREMATURE_CLOSE', 'HPE_INVALID_EOF_STATE']);
+
+/**
+ * True when `error`, reported to `ctx.onerror`, says that the client closed the connection: our own
+ * `ClientAborted`, or a peer error code while the request's socket is already destroyed (a database
+ * error carrying such a code leaves the socket alone).
+ */
+export function isClientAbort(error: unknown, ctx: RequestContext): boolean {
+  if (error instanceof ClientAborted) return true;
+  const code = (error as { code?: unknown } | null)?.code;
+  if (typeof code !== 'string' || !goneCodes.has(code)) return false;
+  return ctx.req.socket.destroyed || ctx.req.readableAborted;
+}
+
+/**
+ * Keeps Koa from reporting the client's abort of this request as an error of the app (Koa calls
+ * `ctx.onerror` when the socket fails); the abort is logged on NODE_DEBUG=koa-mongorest only.
+ */
+export function quietClientAborts(ctx: RequestContext): void {
+  const koaOnError = ctx.onerror;
+  ctx.onerror = function onerror(error: Error | null) {
+    if (error && isClientAbort(error, ctx)) {
+      const code = (error as { code?: unknown }).code;
+      debug('client closed the connection during %s %s (%s)', ctx.method, ctx.url, typeof code === 'string' ? code : error.message);
+      return;
+    }
+    koaOnError.call(ctx, error as Error);
+  };
+}
