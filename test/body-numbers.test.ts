@@ -156,6 +156,11 @@ const deeper: readonly [string, string, Record<string, string>][] = [
   ['a single sub-document (big integer)', '{"main": {"weight": 99999999999999999999}}', { 'main.weight': INTEGER_OUT_OF_RANGE }],
   ['free-form (Mixed) data', '{"extra": {"ids": [123456789012345678901234567890]}}', { 'extra.ids.0': INTEGER_OUT_OF_RANGE }],
   [
+    'free-form data under a key with an escaped quote, next to a string holding digits and an escaped quote',
+    '{"extra": {"s": "x\\" 12345678901234567890 {", "q\\"k": [1, 12345678901234567890]}}',
+    { 'extra.q"k.1': INTEGER_OUT_OF_RANGE },
+  ],
+  [
     'several places at once',
     '{"amount": "0x1", "scores": [1e-400], "extra": {"n": 12345678901234567890}}',
     { amount: 'Cast to Number failed for value "0x1" (type string)', 'scores.0': IMPRECISE, 'extra.n': INTEGER_OUT_OF_RANGE },

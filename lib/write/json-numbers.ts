@@ -12,7 +12,8 @@ export const IMPRECISE_NUMBER = 'Has more precision than a 64-bit number holds (
 
 /** Sixteen digits (a decimal point may sit among them), or an exponent of three digits. */
 const mayNotRoundTrip = /[0-9.]{16}|[eE][+-]?[0-9]{3}/;
-const numberToken = /-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?/y;
+/** The tokens the scan needs: strings (skipped whole), numbers, and the structural characters. */
+const tokens = /"(?:[^"\\]|\\.)*"|-?[0-9][-+.0-9eE]*|[{}[\],:]/g;
 const integerLiteral = /^-?[0-9]+$/;
 const decimalParts = /^(-?)([0-9]*)(?:\.([0-9]*))?(?:[eE]([+-]?[0-9]+))?$/;
 
@@ -35,7 +36,10 @@ export function numberTextProblem(text: string): string | undefined {
   const value = Number(text);
   if (integerLiteral.test(text)) return Number.isSafeInteger(value) ? undefined : INTEGER_OUT_OF_RANGE;
   if (!Number.isFinite(value)) return undefined; // refused elsewhere, with its own message
-  return canonical(text) === canonical(String(value)) ? undefined : IMPRECISE_NUMBER;
+  const printed = String(value);
+  // Fast paths: printed as sent (what JavaScript serializers send), or too short to lose anything.
+  if (printed === text || (text.length <= 15 && !/[eE]/.test(text))) return undefined;
+  return canonical(text) === canonical(printed) ? undefined : IMPRECISE_NUMBER;
 }
 
 interface Frame {
@@ -54,37 +58,28 @@ export function inexactNumbers(text: string): Record<string, string> {
   const found: Record<string, string> = {};
   if (!mayNotRoundTrip.test(text)) return found;
   const stack: Frame[] = [];
+  let top: Frame | undefined;
   const pathHere = () => stack.map((frame) => (frame.isArray ? String(frame.index) : frame.key)).join('.');
-  let i = 0;
-  while (i < text.length) {
-    const char = text[i]!;
-    const top = stack.at(-1);
-    if (char === '{' || char === '[') {
-      stack.push({ isArray: char === '[', index: 0, key: '', expectingKey: char === '{' });
-      i += 1;
-    } else if (char === '}' || char === ']') {
-      stack.pop();
-      i += 1;
-    } else if (char === ',') {
-      if (top?.isArray) top.index += 1;
-      else if (top) top.expectingKey = true;
-      i += 1;
-    } else if (char === ':') {
-      if (top) top.expectingKey = false;
-      i += 1;
-    } else if (char === '"') {
-      let end = i + 1;
-      while (text[end] !== '"') end += text[end] === '\\' ? 2 : 1;
-      if (top && !top.isArray && top.expectingKey) top.key = JSON.parse(text.slice(i, end + 1)) as string;
-      i = end + 1;
-    } else if (char === '-' || (char >= '0' && char <= '9')) {
-      numberToken.lastIndex = i;
-      const token = numberToken.exec(text)?.[0] ?? char;
+  tokens.lastIndex = 0;
+  for (let match = tokens.exec(text); match !== null; match = tokens.exec(text)) {
+    const token = match[0];
+    const first = token.charCodeAt(0);
+    if (first === 0x22 /* " */) {
+      if (top && !top.isArray && top.expectingKey) top.key = JSON.parse(token) as string;
+    } else if (first === 0x2d /* - */ || (first >= 0x30 && first <= 0x39)) {
       const problem = numberTextProblem(token);
       if (problem !== undefined) found[pathHere()] = problem;
-      i += token.length;
-    } else {
-      i += 1; // whitespace, and the letters of true/false/null
+    } else if (token === '{' || token === '[') {
+      top = { isArray: token === '[', index: 0, key: '', expectingKey: token === '{' };
+      stack.push(top);
+    } else if (token === '}' || token === ']') {
+      stack.pop();
+      top = stack.at(-1);
+    } else if (token === ',') {
+      if (top?.isArray) top.index += 1;
+      else if (top) top.expectingKey = true;
+    } else if (top) {
+      top.expectingKey = false; // ':'
     }
   }
   return found;
