@@ -480,8 +480,8 @@ for (const how of ['reset', 'close'] as const) {
   });
 }
 
-test.serial('50 clients that go away mid-body: still no error reported, and the server keeps serving', async (t) => {
-  const results = await Promise.all(Array.from({ length: 50 }, (_, i) => abortMidBody(i % 2 === 0 ? 'reset' : 'close')));
+test.serial('20 clients that go away mid-body: still no error reported, and the server keeps serving', async (t) => {
+  const results = await Promise.all(Array.from({ length: 20 }, (_, i) => abortMidBody(i % 2 === 0 ? 'reset' : 'close')));
   t.deepEqual(env().appErrors, []);
   t.deepEqual(env().onErrorCalls, []);
   t.deepEqual(
