@@ -24,6 +24,9 @@ npx tsc -p tsconfig.build.json --noEmit
 # Every test file but docs-snippets: the docs are type-checked against the default versions. (On Mongoose 8's
 # types, docs/relations.md's discriminator resources do not type-check: a discriminator model is not assignable
 # to its base model's inferred type — a typing matter for the typed Resource of issue 11 item 3.)
-mapfile -t files < <(ls test/*.test.ts | grep -v '^test/docs-snippets\.test\.ts$')
+# Nor server-capabilities: it proves what the *server* does (the same in both runs) and asserts the error
+# shape of the MongoDB driver that Mongoose 9 brings (7.x); under Mongoose 8 (driver 6.x) insertMany's
+# `writeErrors[].code` is undefined. lib/ never reads `writeErrors`.
+mapfile -t files < <(ls test/*.test.ts | grep -v -E '^test/(docs-snippets|server-capabilities)\.test\.ts$')
 npm test -- "${files[@]}"
 echo "== compat: finished in $(( $(date +%s) - start )) s"
