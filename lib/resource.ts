@@ -3,6 +3,7 @@
  * Configuration is declared as class fields on a subclass; the methods are the override points apps
  * hook into. A fresh instance serves each request.
  */
+import { isDeepStrictEqual } from 'node:util';
 import type mongoose from 'mongoose';
 import { Forbidden, NotFound, PreconditionFailed, ServiceUnavailable } from './errors.js';
 import { changedMeanwhile } from './write/concurrency.js';
@@ -12,6 +13,7 @@ import { withDeadline } from './http/database.js';
 import type { OperatorSpec } from './query/operators.js';
 import { parsePage, splitList, firstValue, type PagePlan } from './query/params.js';
 import { andInto } from './query/conditions.js';
+import { isPlainObject } from './guards.js';
 import { callQueryHook, isQuery } from './query/thenable.js';
 import { metaOf, type ResourceMeta } from './resource-meta.js';
 import { polymorphicProjection } from './serialize/children.js';
@@ -39,7 +41,10 @@ export interface ObjectsPage {
   extra?: Record<string, unknown>;
 }
 
-/** The permission hooks of the view serving the request (SPEC §3); every lookup goes through them. */
+/**
+ * The document permission hooks (SPEC §3), declared by both `Resource` (rules that hold wherever its
+ * documents are read or written) and `ResourceView` (rules of one endpoint); every lookup goes through them.
+ */
 export interface PermissionHooks {
   hasReadPermission(ctx: RequestContext, query: AnyQuery): MaybePromise<AnyQuery>;
   hasAddPermission(ctx: RequestContext, doc: AnyDocument): MaybePromise<boolean>;
@@ -92,12 +97,60 @@ function authorize(allowed: boolean): void {
   if (allowed !== true) throw new Forbidden();
 }
 
+/** The write hooks, shared by Resource and ResourceView. */
+export type WriteHook = 'hasAddPermission' | 'hasChangePermission' | 'hasDeletePermission';
+
+/**
+ * Whether `resource` overrides a permission hook. The defaults allow everything, so a resource that
+ * keeps them costs nothing: no call, no await, no filter snapshot.
+ */
+function overrides(resource: Resource, hook: keyof PermissionHooks): boolean {
+  return resource[hook] !== Resource.prototype[hook];
+}
+
+/**
+ * Authorizes a write on `doc`: the resource's own hook first, then the view's (a related resource has
+ * no view: its scope allows everything). Both must answer `true`; the first refusal is 403.
+ */
+export async function authorizeWrite(resource: Resource, hook: WriteHook, ctx: RequestContext, doc: AnyDocument): Promise<void> {
+  if (overrides(resource, hook)) authorize(await resource[hook](ctx, doc));
+  authorize(await resource[scopeKey].permissions[hook](ctx, doc));
+}
+
+/**
+ * The queryset narrowed for the reader: the resource's `hasReadPermission` first (the rule that holds
+ * wherever its documents are read), then the view's, which sees the query already narrowed. Both narrow:
+ * if the view's hook replaced one of the resource's conditions (`query.where({ owner })` on a key the
+ * resource set replaces it), the resource's conditions are ANDed back in.
+ */
+async function narrowForReader(resource: Resource, ctx: RequestContext, base: AnyQuery): Promise<AnyQuery> {
+  const { permissions } = resource[scopeKey];
+  const viewHook = (query: AnyQuery) => permissions.hasReadPermission(ctx, query);
+  if (!overrides(resource, 'hasReadPermission')) return callQueryHook(base, 'hasReadPermission', viewHook);
+  const narrowed = await callQueryHook(base, `${resource.meta.name}.hasReadPermission`, (query) => resource.hasReadPermission(ctx, query));
+  // A copy: Mongoose merges later `where` objects into the filter's nested objects in place.
+  const own = copyFilter(narrowed.getFilter());
+  const query = await callQueryHook(narrowed, 'hasReadPermission', viewHook);
+  const filter = query.getFilter();
+  if (!Object.keys(own).every((key) => isDeepStrictEqual(filter[key], own[key]))) query.and([own]);
+  return query;
+}
+
+/** A copy of a filter's objects and arrays; leaf values (ObjectId, Date, RegExp…) are shared. */
+function copyFilter<T>(value: T): T {
+  if (Array.isArray(value)) return value.map(copyFilter) as T;
+  if (!isPlainObject(value)) return value;
+  const copy: Record<string, unknown> = {};
+  for (const [key, item] of Object.entries(value)) copy[key] = copyFilter(item);
+  return copy as T;
+}
+
 export interface GetObjectOptions {
   /** `true` for updates and deletes: the full hydrated Mongoose document instead of a lean projection. */
   forWrite?: boolean;
 }
 
-export class Resource {
+export class Resource implements PermissionHooks {
   /** The Mongoose model this resource serves. Required. */
   document!: AnyModel;
   /** Internal names output by default; default: `id` then every schema path except `_id`/`__v`. */
@@ -142,6 +195,48 @@ export class Resource {
   bulkCreateLimit = 100;
   /** Most documents one bulk delete may remove; more matches → 400 before anything is deleted. */
   bulkDeleteLimit = 1000;
+
+  // ---- permissions -------------------------------------------------------------------------------
+
+  /**
+   * Narrows every read of this resource's documents, wherever they are read: as the resource a view
+   * serves (before the view's own `hasReadPermission`, which narrows further), as a related resource on
+   * output (a document outside the scope is dropped like a dangling reference), in reference checks and
+   * nested writes (an id outside it is reported exactly like one that does not exist). Put tenant and
+   * ownership rules here so they hold everywhere; return the query (narrowed) without awaiting it —
+   * anything else answers 500.
+   *
+   * @example
+   * ```ts
+   * class AccountResource extends Resource {
+   *   document = Account;
+   *   hasReadPermission(ctx: RequestContext, query: AnyQuery) {
+   *     return query.where({ owner: ctx.state.user.id });
+   *   }
+   * }
+   * ```
+   */
+  hasReadPermission(_ctx: RequestContext, query: AnyQuery): MaybePromise<AnyQuery> {
+    return query;
+  }
+  /**
+   * Runs on a new document of this resource, built and validated, before it is saved — created through
+   * a view or as a nested object of `saveRelatedFields`. Anything but `true` → 403, nothing written.
+   */
+  hasAddPermission(_ctx: RequestContext, _doc: AnyDocument): MaybePromise<boolean> {
+    return true;
+  }
+  /**
+   * Runs on the stored state of a document of this resource before a change — through a view (item or
+   * bulk update) or as a nested object of `saveRelatedFields`. Anything but `true` → 403, nothing written.
+   */
+  hasChangePermission(_ctx: RequestContext, _doc: AnyDocument): MaybePromise<boolean> {
+    return true;
+  }
+  /** Runs on the stored document before a view deletes it. Anything but `true` → 403. */
+  hasDeletePermission(_ctx: RequestContext, _doc: AnyDocument): MaybePromise<boolean> {
+    return true;
+  }
 
   /** Set by the view that serves the request (internal). */
   [scopeKey]: RequestScope = openScope;
@@ -199,8 +294,8 @@ export class Resource {
   }
 
   /**
-   * The base of every lookup, reads and writes: the queryset narrowed by the view's
-   * `hasReadPermission`, then ANDed with the client's `filter` (built from the declared filters). The
+   * The base of every lookup, reads and writes: the queryset narrowed by the resource's and then the
+   * view's `hasReadPermission`, then ANDed with the client's `filter` (built from the declared filters). The
    * filter comes last so that nothing it holds can be overwritten by a hook's `query.where(...)` — and
    * `andInto` never overwrites what the hook set. The query comes back inert (see query/thenable.ts):
    * run it with `exec()`.
@@ -208,8 +303,7 @@ export class Resource {
   async readableQuery(ctx: RequestContext, filter?: Record<string, unknown>): Promise<AnyQuery> {
     const base = this.getQueryset(ctx);
     if (!isQuery(base)) throw new TypeError(`${this.meta.name}.getQueryset must return a Mongoose query.`);
-    const { permissions } = this[scopeKey];
-    const query = await callQueryHook(base, 'hasReadPermission', (inertQuery) => permissions.hasReadPermission(ctx, inertQuery));
+    const query = await narrowForReader(this, ctx, base);
     if (filter) andInto(query, filter);
     return query;
   }
@@ -258,18 +352,24 @@ export class Resource {
   /** Hook for request-level checks beyond the schema; throw `ValidationError` to answer 400. */
   validateRequest(_ctx: RequestContext, _data: PlainDocument, _doc?: AnyDocument): MaybePromise<void> {}
 
-  /** Builds, validates, authorizes (hasAddPermission, before anything is saved) and saves a document. */
+  /**
+   * Builds, validates, authorizes (hasAddPermission of the resource, then of the view, before anything
+   * is saved) and saves a document.
+   */
   async createObject(ctx: RequestContext, data: PlainDocument): Promise<AnyDocument> {
     const doc = new this.document(data) as AnyDocument;
     await this.validateDocument(doc);
-    authorize(await this[scopeKey].permissions.hasAddPermission(ctx, doc));
+    await authorizeWrite(this, 'hasAddPermission', ctx, doc);
     await this.saveDocument(doc);
     return doc;
   }
 
-  /** Authorizes on the stored state (hasChangePermission), applies the keys sent, validates and saves. */
+  /**
+   * Authorizes on the stored state (hasChangePermission of the resource, then of the view), applies the
+   * keys sent, validates and saves.
+   */
   async updateObject(ctx: RequestContext, doc: AnyDocument, data: PlainDocument): Promise<AnyDocument> {
-    authorize(await this[scopeKey].permissions.hasChangePermission(ctx, doc));
+    await authorizeWrite(this, 'hasChangePermission', ctx, doc);
     this.applyChanges(doc, data);
     await this.validateDocument(doc);
     await this.saveDocument(doc);
@@ -282,8 +382,7 @@ export class Resource {
    * Returns how many were saved.
    */
   async updateObjects(ctx: RequestContext, docs: AnyDocument[], data: PlainDocument): Promise<number> {
-    const { permissions } = this[scopeKey];
-    for (const doc of docs) authorize(await permissions.hasChangePermission(ctx, doc));
+    for (const doc of docs) await authorizeWrite(this, 'hasChangePermission', ctx, doc);
     for (const doc of docs) {
       this.applyChanges(doc, data);
       await this.validateDocument(doc);
@@ -306,9 +405,12 @@ export class Resource {
     return saved.reduce((sum, one) => sum + one, 0);
   }
 
-  /** Authorizes (hasDeletePermission) and removes the document; 404 when another request removed it first. */
+  /**
+   * Authorizes (hasDeletePermission of the resource, then of the view) and removes the document; 404 when
+   * another request removed it first.
+   */
   async deleteObject(ctx: RequestContext, doc: AnyDocument): Promise<void> {
-    authorize(await this[scopeKey].permissions.hasDeletePermission(ctx, doc));
+    await authorizeWrite(this, 'hasDeletePermission', ctx, doc);
     const result = (await this.runWrite(() => doc.deleteOne())) as { deletedCount?: number } | undefined;
     // A delete made conditional by If-Match that found the version moved on deleted nothing.
     if (result?.deletedCount === 0 && isGuarded(doc)) throw new PreconditionFailed();
@@ -317,13 +419,13 @@ export class Resource {
   }
 
   /**
-   * Bulk delete: every document is authorized (hasDeletePermission on its stored state) before any is
+   * Bulk delete: every document is authorized (hasDeletePermission of the resource, then of the view, on
+   * its stored state) before any is
    * removed, then all go in one `deleteMany` by id — carrying each one's version when If-Match made the
    * deletes conditional. Returns how many were removed.
    */
   async deleteObjects(ctx: RequestContext, docs: AnyDocument[]): Promise<number> {
-    const { permissions } = this[scopeKey];
-    for (const doc of docs) authorize(await permissions.hasDeletePermission(ctx, doc));
+    for (const doc of docs) await authorizeWrite(this, 'hasDeletePermission', ctx, doc);
     if (docs.length === 0) return 0;
     const guarded = docs.some((doc) => isGuarded(doc));
     const filter = guarded ? { $or: docs.map((doc) => ({ _id: doc._id, ...(doc.$where as Record<string, unknown>) })) } : { _id: { $in: docs.map((doc) => doc._id) } };

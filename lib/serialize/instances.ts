@@ -29,7 +29,8 @@ export function depthOf(resource: Resource): number {
 
 /**
  * A related resource serving documents nested under `parent`: no view permissions apply to it (its own
- * `getQueryset` still does), it keeps the parent's database deadline, and it outputs its default fields.
+ * `getQueryset` and permission hooks do), it keeps the parent's database deadline, and it outputs its
+ * default fields.
  */
 export function spawnRelated(parent: Resource, Class: ResourceClass): Resource {
   const related = new Class();

@@ -3,7 +3,8 @@
  * related resource (`relatedResources`) is resolved at once:
  *
  *  - references (ids, single or in arrays) are gathered across the whole page and loaded with ONE query
- *    per related resource class (`_id: {$in: [...]}`, through its `getQueryset`, projected to its fields);
+ *    per related resource class (`_id: {$in: [...]}`, through its `getQueryset` and `hasReadPermission`,
+ *    projected to its fields);
  *  - embedded sub-documents, populated documents and documents returned by computed fields are already
  *    in hand and need no query;
  *  - all of these are serialized by the related resource as one page (`serializeMany`), so their own
@@ -13,7 +14,8 @@
  *
  * The output of each relation field is kept per document and read back by `serializeFields` when the
  * resource's `serialize(doc, ctx)` runs. Serializing a single document (fetch, create, update) is the
- * same thing with a page of one. References whose document is gone are dropped from arrays and `null`
+ * same thing with a page of one. References whose document is gone — or outside the related resource's
+ * `hasReadPermission` for this reader: the same thing to the client — are dropped from arrays and `null`
  * in single fields; array order is kept.
  */
 import { isMongooseDocument, isPlainObject } from '../guards.js';
@@ -244,7 +246,10 @@ function targetOf(value: unknown, batch: Batch): Target {
   return { id: key };
 }
 
-/** The referenced documents of a batch: one query, through the related resource's queryset and projection. */
+/**
+ * The referenced documents of a batch: one query, through the related resource's queryset, read
+ * permission and projection.
+ */
 async function load(batch: Batch, ctx: RequestContext): Promise<PlainDocument[]> {
   if (batch.ids.size === 0) return [];
   const related = batch.resource;

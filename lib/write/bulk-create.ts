@@ -4,10 +4,10 @@
  * batch or with stored documents are a 409 before anything is written; then the items are inserted in
  * the order given.
  */
-import { BadRequest, Conflict, Forbidden, HttpError } from '../errors.js';
+import { BadRequest, Conflict, HttpError } from '../errors.js';
 import { isPlainObject, isValidationError } from '../guards.js';
 import { apiPath, fieldErrorsOf } from '../http/field-errors.js';
-import { scopeKey, type Resource, type ResourceClass } from '../resource.js';
+import { authorizeWrite, type Resource, type ResourceClass } from '../resource.js';
 import type { ResourceMeta } from '../resource-meta.js';
 import { spawnChild } from '../serialize/instances.js';
 import type { AnyDocument, RequestContext } from '../types.js';
@@ -51,9 +51,8 @@ export async function buildBatch(ctx: RequestContext, resource: Resource, items:
   }
   if (Object.keys(errors).length > 0) throw new BadRequest({ 'field-errors': errors });
 
-  for (const { target, doc } of built) {
-    if ((await target[scopeKey].permissions.hasAddPermission(ctx, doc)) !== true) throw new Forbidden();
-  }
+  // The resource's hasAddPermission, then the view's, as for a single create.
+  for (const { target, doc } of built) await authorizeWrite(target, 'hasAddPermission', ctx, doc);
   await assertUniqueValues(resource, built);
   return built;
 }

@@ -3,11 +3,13 @@
  *
  *  - Reference fields (a schema `ref`, or an ObjectId path with a related resource) take ids. Every id
  *    of the request is checked to exist with ONE query per referenced model (through the related
- *    resource's `getQueryset` when there is one); an id that does not cast or does not exist is a 400
- *    `field-errors` entry for that field (`"author"`, or `"lists.2"` for an array item).
+ *    resource's `getQueryset` and `hasReadPermission` when there is one); an id that does not cast or
+ *    does not exist is a 400 `field-errors` entry for that field (`"author"`, or `"lists.2"` for an array
+ *    item). An id outside the reader's scope gets exactly the message of a missing one: no oracle.
  *  - `saveRelatedFields`: a nested object without `id` creates a document, one with `id` updates that
- *    document (loaded in one query per field), a bare id just references one. Each nested object goes
- *    through the related resource (renames, writable fields, `validateRequest`, schema validation); the
+ *    document (loaded in one query per field, within the related resource's read scope), a bare id just
+ *    references one. Each nested object goes through the related resource (renames, writable fields,
+ *    `validateRequest`, `hasChangePermission` / `hasAddPermission`, schema validation); the
  *    field then stores the ids, in the order given. Errors are keyed `"lists.1.name"`.
  *  - Embedded sub-documents with a related resource take that resource's API names and keep their `id`
  *    (round trip of what GET outputs); their own references are checked the same way.
@@ -24,7 +26,7 @@ import type { Schema } from 'mongoose';
 import { BadRequest, NotFound } from '../errors.js';
 import { changedMeanwhile } from './concurrency.js';
 import { apiPath } from '../http/field-errors.js';
-import type { Resource, ResourceClass } from '../resource.js';
+import { authorizeWrite, type Resource, type ResourceClass } from '../resource.js';
 import { discriminatorKeyOf } from '../serialize/children.js';
 import { spawnRelated } from '../serialize/instances.js';
 import type { AnyDocument, AnyModel, PlainDocument, RequestContext } from '../types.js';
@@ -329,21 +331,34 @@ async function prepareSaved(
       if (element.kind === 'update' && existing.has(element.id)) built.set(element, existing.get(element.id)!);
     }
   }
+  // The related resource's permission hooks, as for the parent: hasChangePermission on the stored state
+  // before the change, hasAddPermission on the built and validated document. A refusal is 403 (thrown
+  // here, before anything is staged: nothing is written).
   await Promise.all(
     [...built].map(async ([element, doc]) => {
       if (element.kind !== 'create' && element.kind !== 'update') return;
       await related.validateRequest(run.ctx, element.data, element.kind === 'update' ? doc : undefined);
-      if (element.kind === 'update') related.applyChanges(doc, element.data);
+      if (element.kind === 'update') {
+        await authorizeWrite(related, 'hasChangePermission', run.ctx, doc);
+        related.applyChanges(doc, element.data);
+      }
+      let valid = true;
       try {
         await doc.validate();
       } catch (error) {
         if (!isValidationError(error)) throw error;
+        valid = false;
         for (const [path, detail] of Object.entries(error.errors)) {
           run.errors[`${element.errorKey}.${apiPath(relatedMeta, path)}`] = detail.message;
         }
       }
       // The same rule as Resource.validateDocument for the parent: numbers are finite.
-      for (const path of nonFinitePaths(doc)) run.errors[`${element.errorKey}.${apiPath(relatedMeta, path)}`] = NON_FINITE_MESSAGE;
+      for (const path of nonFinitePaths(doc)) {
+        valid = false;
+        run.errors[`${element.errorKey}.${apiPath(relatedMeta, path)}`] = NON_FINITE_MESSAGE;
+      }
+      // Like the parent's: an invalid document never reaches hasAddPermission (400 instead).
+      if (element.kind === 'create' && valid) await authorizeWrite(related, 'hasAddPermission', run.ctx, doc);
     }),
   );
 
