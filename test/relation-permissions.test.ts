@@ -325,7 +325,17 @@ function composedApp(resourceHooks: Hooks, viewHooks: Hooks) {
   Object.assign(DocResource.prototype, resourceHooks);
   class DocView extends ResourceView {
     resource = DocResource;
-    methods = [methods.List, methods.Fetch, methods.Create, methods.Update, methods.BulkUpdate, methods.Delete];
+    methods = [
+      methods.List,
+      methods.Fetch,
+      methods.Create,
+      methods.BulkCreate,
+      methods.Update,
+      methods.Patch,
+      methods.BulkUpdate,
+      methods.Delete,
+      methods.BulkDelete,
+    ];
     override authenticationMethods = [bearer];
   }
   Object.assign(DocView.prototype, viewHooks);
@@ -338,6 +348,8 @@ function composedApp(resourceHooks: Hooks, viewHooks: Hooks) {
     get: (url: string) => request(server).get(url).set('Authorization', auth(who)),
     post: (url: string, body: object) => request(server).post(url).set('Authorization', auth(who)).send(body),
     put: (url: string, body: object) => request(server).put(url).set('Authorization', auth(who)).send(body),
+    patch: (url: string, body: object) =>
+      request(server).patch(url).set('Authorization', auth(who)).set('Content-Type', 'application/merge-patch+json').send(JSON.stringify(body)),
     delete: (url: string) => request(server).delete(url).set('Authorization', auth(who)),
   });
   const stored = async () => ((await Doc.find().sort({ title: 1, owner: 1 }).lean()) as unknown as DocShape[]).map((doc) => [doc.title, doc.owner, doc.archived]);
@@ -401,9 +413,12 @@ test('writes: the resource\'s and the view\'s add/change/delete hooks must both 
     const alice = as('alice');
     for (const response of [
       await alice.post('/docs/', { title: 'new' }),
+      await alice.post('/docs/', [{ title: 'new' }, { title: 'newer' }]),
       await alice.put(`/docs/${idOf(doc!)}/`, { title: 'changed' }),
+      await alice.patch(`/docs/${idOf(doc!)}/`, { title: 'changed' }),
       await alice.put('/docs/?title=p', { title: 'changed' }),
       await alice.delete(`/docs/${idOf(doc!)}/`),
+      await alice.delete('/docs/?title=p'),
     ]) {
       t.deepEqual([response.status, response.body], [403, forbidden], label);
     }
