@@ -121,5 +121,7 @@ export function keysetFilter(keys: readonly SortKey[], values: readonly unknown[
       branches.push(equal.length === 0 ? past : { $and: [...equal, past] });
     }
   }
-  return branches.length === 0 ? { _id: { $exists: false } } : { $or: branches };
+  if (branches.length === 0) return { _id: { $exists: false } };
+  // One branch (ordering by `_id` alone) stays a plain range, which planners push down to the index.
+  return branches.length === 1 ? branches[0]! : { $or: branches };
 }
