@@ -106,6 +106,13 @@ export class ServiceUnavailable extends HttpError {
   }
 }
 
+/** A write was sent and no reply came in time: the outcome is unknown (no `Retry-After`). */
+export class GatewayTimeout extends HttpError {
+  constructor() {
+    super(504, 'The database did not answer in time; the change may or may not have been saved.');
+  }
+}
+
 export class InternalServerError extends HttpError {
   constructor() {
     super(500, 'Internal Server Error');

@@ -11,6 +11,7 @@ export {
   type GetObjectOptions,
 } from './resource.js';
 export { ResourceView, type ResourceViewClass } from './view.js';
+export type { IdempotencyOptions, IdempotencySetting } from './idempotency/options.js';
 export { AuthenticationBase, AnonymousAuthentication, type AuthenticationClass, type AuthenticationSpec } from './auth/authentication.js';
 export { ApiKeyAuthentication, type ApiKeyOptions } from './auth/api-key.js';
 export { BearerAuthentication, type BearerOptions } from './auth/bearer.js';
@@ -43,6 +44,7 @@ export {
   PreconditionRequired,
   UnsupportedMediaType,
   ServiceUnavailable,
+  GatewayTimeout,
   InternalServerError,
   type ErrorBody,
 } from './errors.js';

@@ -10,6 +10,7 @@ import { filterTargetOf } from './handlers/shared.js';
 import { assertSameMongoose } from './mongoose-copy.js';
 import { quietClientAborts } from './http/client-abort.js';
 import { toHttpError } from './http/error-response.js';
+import { resolveIdempotency, type IdempotencySetting } from './idempotency/options.js';
 import type { MethodMarker } from './methods.js';
 import { cursorKey } from './query/cursor.js';
 import { compileFilters } from './query/filters.js';
@@ -31,6 +32,11 @@ export interface MongoRestOptions {
    * works on the others. Default: random per process.
    */
   cursorSecret?: string;
+  /**
+   * Honour the `Idempotency-Key` header on POST, PUT, PATCH and DELETE: `true`, or `{ ttlSeconds }`
+   * (default 24 h). Records live in the collection `mongorest_idempotency`. Default: off.
+   */
+  idempotency?: IdempotencySetting;
   /**
    * Called with every unexpected error (answered 500 without details). Default: `console.error`. Never
    * called for a client that closed the connection mid-request (see docs/http.md).
@@ -63,6 +69,7 @@ export class MongoRest {
       bodyLimit: options.bodyLimit ?? 1024 * 1024,
       databaseTimeoutMS: options.databaseTimeoutMS ?? 2000,
       cursorKey: cursorKey(options.cursorSecret),
+      idempotency: resolveIdempotency(options.idempotency),
     };
     this.onError = options.onError ?? defaultOnError;
   }

@@ -1,8 +1,10 @@
 /**
  * ResourceView: which methods a resource answers, who may call them, and the per-request pipeline,
- * read top to bottom: route → method check → authenticate → `permissions` table → handler (parse,
- * permission hooks, database, serialize). Errors thrown anywhere become JSON responses in `MongoRest`.
+ * read top to bottom: route → method check → authenticate → `permissions` table → `Idempotency-Key`
+ * (keyed writes, lib/idempotency/) → handler (parse, permission hooks, database, serialize). Errors
+ * thrown anywhere become JSON responses in `MongoRest`.
  */
+import mongoose from 'mongoose';
 import { authenticate, instantiateStrategies, isAuthenticated, type AuthenticationBase, type AuthenticationSpec } from './auth/authentication.js';
 import { checkMethodPermission, checkPermissionTable, type MethodPermissions } from './auth/roles.js';
 import { MethodNotAllowed, NotAcceptable, NotFound } from './errors.js';
@@ -10,6 +12,9 @@ import { list, fetch } from './handlers/read.js';
 import { ACCEPT_PATCH, patch } from './handlers/patch.js';
 import { NDJSON, stream } from './handlers/stream.js';
 import { bulkCreate, bulkDelete, bulkUpdate, create, remove, update } from './handlers/write.js';
+import type { WriteAttempt } from './idempotency/attempt.js';
+import { idempotencyKeyOf, keyedMethods, runKeyedWrite } from './idempotency/keyed-write.js';
+import type { IdempotencyConfig } from './idempotency/options.js';
 import { readJsonBody, type BodyOptions } from './write/body.js';
 import type { MethodMarker, RouteTarget, Verb } from './methods.js';
 import { scopeKey, type PermissionHooks, type RequestScope, type Resource, type ResourceClass } from './resource.js';
@@ -55,6 +60,8 @@ export interface ServeSettings {
   databaseTimeoutMS: number;
   /** Signs `_after` cursors (query/cursor.ts). */
   cursorKey: Buffer;
+  /** Set when `Idempotency-Key` is honoured. */
+  idempotency?: IdempotencyConfig | undefined;
 }
 
 /** A view registered at a URL: the instance, its method table and where its items live. */
@@ -122,6 +129,32 @@ export class ViewBinding {
     const body = { limit: this.settings.bodyLimit };
     if (this.createPair && marker.verb === 'POST' && target === 'collection') marker = await this.chooseCreate(ctx, body);
     await checkMethodPermission(ctx, this.view.permissions, marker.name, this.strategies);
+    const { idempotency } = this.settings;
+    const key = idempotency && keyedMethods.has(ctx.method) ? idempotencyKeyOf(ctx) : undefined;
+    if (idempotency && key !== undefined) {
+      const keyed = {
+        config: idempotency,
+        connection: this.meta.model.db,
+        databaseTimeoutMS: this.settings.databaseTimeoutMS,
+        view: this.path,
+        meta: this.meta,
+        body,
+        newDocumentId: () => this.newDocumentId(),
+      };
+      return runKeyedWrite(ctx, key, keyed, (attempt) => this.dispatch(ctx, marker, accepted, body, pk, attempt));
+    }
+    return this.dispatch(ctx, marker, accepted, body, pk);
+  }
+
+  /** Runs the handler of a method (with the idempotency attempt it runs in, if any). */
+  private async dispatch(
+    ctx: RequestContext,
+    marker: MethodMarker,
+    accepted: string,
+    body: BodyOptions,
+    pk: string | undefined,
+    attempt?: WriteAttempt,
+  ): Promise<void> {
     const resource = this.newResource();
     switch (marker.name) {
       case 'List':
@@ -130,20 +163,29 @@ export class ViewBinding {
       case 'Fetch':
         return fetch(ctx, resource, pk!);
       case 'Create':
-        return create(ctx, resource, body, (id) => this.itemUrl(id));
+        return create(ctx, resource, body, (id) => this.itemUrl(id), attempt);
       case 'Update':
-        return update(ctx, resource, body, pk!);
+        return update(ctx, resource, body, pk!, attempt);
       case 'Patch':
-        return patch(ctx, resource, body, pk!);
+        return patch(ctx, resource, body, pk!, attempt);
       case 'BulkUpdate':
         return bulkUpdate(ctx, resource, body);
       case 'Delete':
-        return remove(ctx, resource, pk!);
+        return remove(ctx, resource, pk!, attempt);
       case 'BulkDelete':
         return bulkDelete(ctx, resource);
       case 'BulkCreate':
         return bulkCreate(ctx, resource, body);
     }
+  }
+
+  /**
+   * The `_id` a document created through this view will get, made before it is written (idempotency keys
+   * record it first): a new ObjectId for the usual `_id`; `undefined` for app-defined `_id` types.
+   */
+  private newDocumentId(): unknown {
+    const idPath = this.meta.model.schema.path('_id') as { instance?: string } | undefined;
+    return idPath?.instance === 'ObjectId' ? new mongoose.Types.ObjectId() : undefined;
   }
 
   /**

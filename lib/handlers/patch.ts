@@ -9,6 +9,7 @@
  */
 import { BadRequest, Conflict, HttpError, UnsupportedMediaType } from '../errors.js';
 import { isPlainObject } from '../guards.js';
+import type { WriteAttempt } from '../idempotency/attempt.js';
 import { jsonEqual } from '../patch/json-value.js';
 import { applyJsonPatch, JsonPatchError } from '../patch/json-patch.js';
 import { mergePatch } from '../patch/merge-patch.js';
@@ -17,16 +18,17 @@ import { updateTarget } from '../serialize/children.js';
 import type { AnyDocument, PlainDocument, RequestContext } from '../types.js';
 import { NOT_AN_OBJECT, readJsonBody, type BodyOptions } from '../write/body.js';
 import { prepareUpdate } from '../write/prepare.js';
-import { checkIfMatch, requireIfMatch, setItemEtag } from '../versioning/conditional.js';
+import { checkIfMatch, requireIfMatch } from '../versioning/conditional.js';
 import { plainOf } from './shared.js';
-import { documentOr404 } from './write.js';
+import { answerUpdated, appliedEarlier, documentOr404, saveChanges } from './write.js';
 
 export const JSON_PATCH_TYPE = 'application/json-patch+json';
 export const MERGE_PATCH_TYPE = 'application/merge-patch+json';
 /** The `Accept-Patch` header (RFC 5789) of an item route that answers PATCH. */
 export const ACCEPT_PATCH = `${MERGE_PATCH_TYPE}, ${JSON_PATCH_TYPE}`;
 
-export async function patch(ctx: RequestContext, resource: Resource, body: BodyOptions, rawPk: string): Promise<void> {
+/** With an idempotency `attempt`: as `update` (version recorded before, save conditional on it). */
+export async function patch(ctx: RequestContext, resource: Resource, body: BodyOptions, rawPk: string, attempt?: WriteAttempt): Promise<void> {
   requireIfMatch(ctx, resource.requireIfMatch);
   const jsonPatch = ctx.is(JSON_PATCH_TYPE) === JSON_PATCH_TYPE;
   const document = await readPatchDocument(ctx, body);
@@ -34,6 +36,7 @@ export async function patch(ctx: RequestContext, resource: Resource, body: BodyO
   if (!jsonPatch && !isPlainObject(document)) throw new BadRequest(NOT_AN_OBJECT);
 
   const doc = await documentOr404(ctx, resource, rawPk);
+  if (await appliedEarlier(attempt, doc)) return answerUpdated(ctx, resource, doc);
   checkIfMatch(ctx, resource.document, doc);
   const target = updateTarget(resource, doc);
   const fields = writableApiNames(target);
@@ -52,9 +55,8 @@ export async function patch(ctx: RequestContext, resource: Resource, body: BodyO
 
   const { data } = await prepareUpdate(ctx, resource, changedFields(before, after, fields), doc);
   await target.validateRequest(ctx, data, doc);
-  const saved = await target.updateObject(ctx, doc, data);
-  setItemEtag(ctx, resource.document, saved);
-  ctx.body = await resource.serialize(plainOf(saved), ctx);
+  const saved = await saveChanges(ctx, resource, target, doc, data, rawPk, attempt);
+  return answerUpdated(ctx, resource, saved);
 }
 
 /** The body as JSON; a 415 says which patch formats are understood (RFC 5789 §2.2). */

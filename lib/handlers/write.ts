@@ -1,20 +1,57 @@
 /** Create (`POST /posts/`), Update (`PUT /posts/<pk>/`), BulkUpdate (`PUT /posts/?filters`), Delete. */
-import { BadRequest, NotFound } from '../errors.js';
+import { BadRequest, Conflict, HttpError, NotFound, PreconditionFailed } from '../errors.js';
+import type { WriteAttempt } from '../idempotency/attempt.js';
 import { buildFilter } from '../query/filters.js';
 import { castPk } from '../query/pk.js';
 import type { Resource } from '../resource.js';
-import type { AnyDocument, RequestContext } from '../types.js';
+import type { AnyDocument, PlainDocument, RequestContext } from '../types.js';
 import { readJsonBody, readJsonObject, type BodyOptions } from '../write/body.js';
 import { buildBatch, NOT_A_LIST } from '../write/bulk-create.js';
+import { isDuplicateKeyError } from '../write/duplicates.js';
 import { prepareCreate, prepareUpdate } from '../write/prepare.js';
-import { checkBulkIfMatch, checkIfMatch, requireIfMatch, setItemEtag } from '../versioning/conditional.js';
+import { checkBulkIfMatch, checkIfMatch, ifMatchOf, requireIfMatch, setItemEtag } from '../versioning/conditional.js';
 import { filterTargetOf, plainOf } from './shared.js';
 
-export async function create(ctx: RequestContext, resource: Resource, body: BodyOptions, itemUrl: (id: unknown) => string): Promise<void> {
+/** A conditional save found the document changed since it was read. */
+export const CHANGED_MEANWHILE = 'The document was changed by another request; fetch it and try again.';
+
+/**
+ * With an idempotency `attempt`, the document gets the `_id` recorded for it before anything is written;
+ * when an earlier attempt of the same request already created it (found before writing, or as the
+ * duplicate `_id` that stops this write), the answer is that document, as the first attempt would have
+ * answered.
+ */
+export async function create(
+  ctx: RequestContext,
+  resource: Resource,
+  body: BodyOptions,
+  itemUrl: (id: unknown) => string,
+  attempt?: WriteAttempt,
+): Promise<void> {
+  const id = attempt?.documentId;
+  const landed = attempt?.takeover && id !== undefined ? await createdEarlier(resource, id) : null;
+  if (landed) return answerCreated(ctx, resource, resource, landed, itemUrl);
   // The resource of the document's type (polymorphic collections), relations checked in batch.
   const { target, data } = await prepareCreate(ctx, resource, await readJsonObject(ctx, body));
   await target.validateRequest(ctx, data);
-  const doc = await target.createObject(ctx, data);
+  if (id !== undefined) data._id = id;
+  let doc: AnyDocument;
+  try {
+    doc = await target.createObject(ctx, data);
+  } catch (error) {
+    const duplicate = id !== undefined && (isDuplicateKeyError(error) || (error instanceof HttpError && error.status === 409));
+    const other = duplicate ? await createdEarlier(resource, id) : null;
+    if (!other) throw error;
+    doc = other;
+  }
+  return answerCreated(ctx, resource, target, doc, itemUrl);
+}
+
+async function createdEarlier(resource: Resource, id: unknown): Promise<AnyDocument | null> {
+  return (await resource.run(resource.document.findById(id).exec())) as AnyDocument | null;
+}
+
+async function answerCreated(ctx: RequestContext, resource: Resource, target: Resource, doc: AnyDocument, itemUrl: (id: unknown) => string): Promise<void> {
   ctx.status = 201;
   ctx.set('Location', itemUrl(doc._id));
   setItemEtag(ctx, target.document, doc);
@@ -31,24 +68,72 @@ export async function bulkCreate(ctx: RequestContext, resource: Resource, body: 
   ctx.body = { data: await resource.serializeMany(built.map(({ doc }) => plainOf(doc)), ctx) };
 }
 
+/** The stored document to write (full Mongoose document, through `hasReadPermission`), or `null`. */
+async function documentFor(ctx: RequestContext, resource: Resource, rawPk: string): Promise<AnyDocument | null> {
+  const pk = castPk(resource.meta, rawPk);
+  return (await resource.getObject(ctx, pk, { forWrite: true })) as AnyDocument | null;
+}
+
 /** The stored document to write (full Mongoose document, through `hasReadPermission`), else 404. */
 export async function documentOr404(ctx: RequestContext, resource: Resource, rawPk: string): Promise<AnyDocument> {
-  const pk = castPk(resource.meta, rawPk);
-  const doc = (await resource.getObject(ctx, pk, { forWrite: true })) as AnyDocument | null;
+  const doc = await documentFor(ctx, resource, rawPk);
   if (!doc) throw new NotFound();
   return doc;
 }
 
-export async function update(ctx: RequestContext, resource: Resource, body: BodyOptions, rawPk: string): Promise<void> {
+/**
+ * With an idempotency `attempt`, the save applies only to the version recorded before it; when an earlier
+ * attempt already moved the document on, the answer is the document as it is now.
+ */
+export async function update(ctx: RequestContext, resource: Resource, body: BodyOptions, rawPk: string, attempt?: WriteAttempt): Promise<void> {
   requireIfMatch(ctx, resource.requireIfMatch);
   const input = await readJsonObject(ctx, body);
   const doc = await documentOr404(ctx, resource, rawPk);
+  // Before If-Match: once an earlier attempt applied the change, its version no longer matches.
+  if (await appliedEarlier(attempt, doc)) return answerUpdated(ctx, resource, doc);
   checkIfMatch(ctx, resource.document, doc);
   const { target, data } = await prepareUpdate(ctx, resource, input, doc);
   await target.validateRequest(ctx, data, doc);
-  const saved = await target.updateObject(ctx, doc, data);
-  setItemEtag(ctx, resource.document, saved);
-  ctx.body = await resource.serialize(plainOf(saved), ctx);
+  const saved = await saveChanges(ctx, resource, target, doc, data, rawPk, attempt);
+  return answerUpdated(ctx, resource, saved);
+}
+
+/** 200 with the document (and its ETag), as PUT and PATCH answer. */
+export async function answerUpdated(ctx: RequestContext, resource: Resource, doc: AnyDocument): Promise<void> {
+  setItemEtag(ctx, resource.document, doc);
+  ctx.body = await resource.serialize(plainOf(doc), ctx);
+}
+
+/**
+ * Before an update (PUT, PATCH) changes `doc` within an idempotency `attempt`: records its version, or, on
+ * a takeover, tells whether the earlier attempt already applied the change (then answer with `doc`).
+ */
+export async function appliedEarlier(attempt: WriteAttempt | undefined, doc: AnyDocument): Promise<boolean> {
+  return attempt !== undefined && (await attempt.beforeUpdate(doc)) === 'landed';
+}
+
+/**
+ * `target.updateObject`; within an idempotency `attempt` the save is conditional on the recorded version.
+ * When it moved on between the check and the save: on a takeover that is the earlier attempt landing late
+ * (answer with the document as it is); otherwise someone else changed it (409, or 412 under If-Match).
+ */
+export async function saveChanges(
+  ctx: RequestContext,
+  resource: Resource,
+  target: Resource,
+  doc: AnyDocument,
+  data: PlainDocument,
+  rawPk: string,
+  attempt?: WriteAttempt,
+): Promise<AnyDocument> {
+  try {
+    return await target.updateObject(ctx, doc, data);
+  } catch (error) {
+    if (!attempt || !(error instanceof PreconditionFailed)) throw error;
+    if (attempt.takeover) return documentOr404(ctx, resource, rawPk);
+    if (ifMatchOf(ctx) !== undefined) throw error;
+    throw new Conflict({ error: CHANGED_MEANWHILE });
+  }
 }
 
 /**
@@ -87,9 +172,18 @@ export async function bulkDelete(ctx: RequestContext, resource: Resource): Promi
   ctx.body = { count: await resource.deleteObjects(ctx, docs) };
 }
 
-export async function remove(ctx: RequestContext, resource: Resource, rawPk: string): Promise<void> {
+/** With an idempotency `attempt` that took over: a document an earlier attempt reached and is now gone was deleted by it. */
+export async function remove(ctx: RequestContext, resource: Resource, rawPk: string, attempt?: WriteAttempt): Promise<void> {
   requireIfMatch(ctx, resource.requireIfMatch);
-  const doc = await documentOr404(ctx, resource, rawPk);
+  const doc = await documentFor(ctx, resource, rawPk);
+  if (!doc) {
+    if (attempt?.reachedDocument) {
+      ctx.status = 204;
+      return;
+    }
+    throw new NotFound();
+  }
+  await attempt?.beforeDelete(doc);
   checkIfMatch(ctx, resource.document, doc);
   await resource.deleteObject(ctx, doc);
   ctx.status = 204;

@@ -11,7 +11,8 @@ import { INVALID_JSON, assertUtf8Charset, readJsonText } from './raw-json.js';
 
 export { INVALID_JSON } from './raw-json.js';
 export const NOT_AN_OBJECT = 'JSON data must be an object.';
-const jsonTypes = ['application/json', 'application/*+json'];
+/** Content types read as JSON. */
+export const jsonTypes = ['application/json', 'application/*+json'];
 /** Deeper bodies are refused before anything walks them recursively (Mongoose casting included). */
 export const MAX_BODY_DEPTH = 32;
 
@@ -20,7 +21,8 @@ export interface BodyOptions {
   limit: number;
 }
 
-function hasBody(ctx: RequestContext): boolean {
+/** Whether the request carries a body at all (a length or a chunked transfer). */
+export function hasBody(ctx: RequestContext): boolean {
   const { headers } = ctx.req;
   return headers['transfer-encoding'] !== undefined || (headers['content-length'] !== undefined && headers['content-length'] !== '0');
 }
