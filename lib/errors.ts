@@ -106,7 +106,10 @@ export class ServiceUnavailable extends HttpError {
   }
 }
 
-/** A write was sent and no reply came in time: the outcome is unknown (no `Retry-After`). */
+/**
+ * 504: a write reached the database and no answer came in time, so whether it was applied is unknown.
+ * No `Retry-After`: retrying blindly could apply the change twice (use an `Idempotency-Key`).
+ */
 export class GatewayTimeout extends HttpError {
   constructor() {
     super(504, 'The database did not answer in time; the change may or may not have been saved.');

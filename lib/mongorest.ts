@@ -5,7 +5,8 @@
  */
 import Router from '@koa/router';
 import type { Middleware } from 'koa';
-import { NotFound } from './errors.js';
+import { existingRequestDeadline } from './deadline/request-deadline.js';
+import { GatewayTimeout, NotFound } from './errors.js';
 import { filterTargetOf } from './handlers/shared.js';
 import { assertSameMongoose } from './mongoose-copy.js';
 import { quietClientAborts } from './http/client-abort.js';
@@ -24,7 +25,12 @@ export interface MongoRestOptions {
   prefix?: string;
   /** Largest request body in bytes (413 above). Default 1 MB. */
   bodyLimit?: number;
-  /** Deadline for each database operation; past it the request answers 503. Default 2000 ms. */
+  /**
+   * The database time budget of a request, from its first database operation (a fresh one for building
+   * the answer after its writes succeeded). Past it the request answers 503 + `Retry-After` when nothing
+   * was written, 504 when a write was sent without an answer in time. Reads carry it as `maxTimeMS`.
+   * Default 2000 ms.
+   */
   databaseTimeoutMS?: number;
   /**
    * Signs the `_after` cursors of cursor pagination (at least 16 characters). Without it a random key
@@ -136,7 +142,13 @@ export class MongoRest {
       try {
         await binding.serve(ctx, target, ctx.params?.pk as string | undefined);
       } catch (thrown) {
-        const { error, unexpected } = toHttpError(thrown, binding.meta);
+        const mapped = toHttpError(thrown, binding.meta);
+        const { unexpected } = mapped;
+        // Writes of this request still running (other saves of a bulk update) are cancelled unless sent.
+        // Once one may have reached the server, "unavailable, retry" would be a lie (a retry could apply
+        // it twice), whatever failed: the outcome is unknown.
+        const writeSent = existingRequestDeadline(ctx)?.freeze() ?? false;
+        const error = mapped.error.status === 503 && writeSent ? new GatewayTimeout() : mapped.error;
         if (unexpected) this.onError(thrown, ctx);
         ctx.remove('Location');
         ctx.set(error.headers);

@@ -5,11 +5,13 @@
  */
 import { isDeepStrictEqual } from 'node:util';
 import type mongoose from 'mongoose';
-import { Forbidden, NotFound, PreconditionFailed, ServiceUnavailable } from './errors.js';
+import { Forbidden, NotFound, PreconditionFailed } from './errors.js';
 import { changedMeanwhile } from './write/concurrency.js';
 import { bumpVersion, isGuarded, isStaleSave, versionKeyOf } from './versioning/version.js';
 import { duplicateConflict, duplicateFields, isDuplicateKeyError, sharedUniqueValues } from './write/duplicates.js';
-import { withDeadline } from './http/database.js';
+import { RequestDeadline } from './deadline/request-deadline.js';
+import { runGatedWrite, writeOptions, type ClientSession } from './deadline/write-gate.js';
+import { isDatabaseUnavailable, withDeadline } from './http/database.js';
 import type { OperatorSpec } from './query/operators.js';
 import { parsePage, splitList, firstValue, type PagePlan } from './query/params.js';
 import { andInto } from './query/conditions.js';
@@ -56,10 +58,12 @@ export interface PermissionHooks {
 export interface RequestScope {
   permissions: PermissionHooks;
   databaseTimeoutMS: number;
+  /**
+   * The request's database budget, shared by every resource instance serving it. Absent outside a
+   * request (a resource used on its own): each operation then gets `databaseTimeoutMS` of its own.
+   */
+  deadline?: RequestDeadline;
 }
-
-/** `mongoose.ConnectionStates.connected`: the same number in every Mongoose copy (no import of ours needed). */
-const CONNECTED = 1;
 
 const openScope: RequestScope = {
   permissions: {
@@ -87,7 +91,7 @@ const fieldsCache = new WeakMap<Resource, { ctx: RequestContext; fields: string[
  */
 async function staleSaveError(resource: Resource, doc: AnyDocument): Promise<unknown> {
   if (isGuarded(doc)) return new PreconditionFailed();
-  const exists = await resource.run(resource.document.exists({ _id: doc._id }).exec());
+  const exists = await resource.run(resource.document.exists({ _id: doc._id }));
   // Changed by another request since it was loaded (an array: Mongoose's own version check) → 409.
   return exists ? changedMeanwhile() : new NotFound();
 }
@@ -267,12 +271,12 @@ export class Resource implements PermissionHooks {
    */
   async getObject(ctx: RequestContext, pk: unknown, options: GetObjectOptions = {}): Promise<PlainDocument | AnyDocument | null> {
     const query = await this.readableQuery(ctx, { _id: pk });
-    if (options.forWrite) return this.run(query.findOne().exec()) as Promise<AnyDocument | null>;
+    if (options.forWrite) return this.run(query.findOne()) as Promise<AnyDocument | null>;
     const projection = this.projectionFor(await this.requestFields(ctx));
     // The version key is always loaded: it is the item's ETag (versioning/conditional.ts).
     const versionKey = versionKeyOf(this.document);
     if (projection) query.select(versionKey === undefined ? projection : { ...projection, [versionKey]: 1 });
-    return this.run(query.findOne().lean().exec()) as Promise<PlainDocument | null>;
+    return this.run(query.findOne().lean()) as Promise<PlainDocument | null>;
   }
 
   /**
@@ -281,13 +285,13 @@ export class Resource implements PermissionHooks {
    */
   async getObjects(ctx: RequestContext, query: AnyQuery): Promise<ObjectsPage> {
     const page = this.pagePlan(ctx);
-    if (!page) return { objects: (await this.run(query.lean().exec())) as PlainDocument[], hasMore: false };
+    if (!page) return { objects: (await this.run(query.lean())) as PlainDocument[], hasMore: false };
     if (page.limit === 0) {
       // limit(0) would mean "no limit" to MongoDB: ask only whether anything is there.
-      const probe = (await this.run(query.skip(page.skip).limit(1).select({ _id: 1 }).lean().exec())) as unknown[];
+      const probe = (await this.run(query.skip(page.skip).limit(1).select({ _id: 1 }).lean())) as unknown[];
       return { objects: [], hasMore: probe.length > 0 };
     }
-    const rows = (await this.run(query.skip(page.skip).limit(page.limit + 1).lean().exec())) as PlainDocument[];
+    const rows = (await this.run(query.skip(page.skip).limit(page.limit + 1).lean())) as PlainDocument[];
     const hasMore = rows.length > page.limit;
     if (hasMore) rows.length = page.limit;
     return { objects: rows, hasMore };
@@ -411,7 +415,7 @@ export class Resource implements PermissionHooks {
    */
   async deleteObject(ctx: RequestContext, doc: AnyDocument): Promise<void> {
     await authorizeWrite(this, 'hasDeletePermission', ctx, doc);
-    const result = (await this.runWrite(() => doc.deleteOne())) as { deletedCount?: number } | undefined;
+    const result = (await this.runWrite((session) => withSession(doc, doc.deleteOne(writeOptions(this.document, session))))) as { deletedCount?: number } | undefined;
     // A delete made conditional by If-Match that found the version moved on deleted nothing.
     if (result?.deletedCount === 0 && isGuarded(doc)) throw new PreconditionFailed();
     // Deleted by another request since it was loaded.
@@ -429,7 +433,7 @@ export class Resource implements PermissionHooks {
     if (docs.length === 0) return 0;
     const guarded = docs.some((doc) => isGuarded(doc));
     const filter = guarded ? { $or: docs.map((doc) => ({ _id: doc._id, ...(doc.$where as Record<string, unknown>) })) } : { _id: { $in: docs.map((doc) => doc._id) } };
-    const { deletedCount } = (await this.runWrite(() => this.document.deleteMany(filter).exec())) as { deletedCount: number };
+    const { deletedCount } = (await this.runWrite((session) => this.document.deleteMany(filter, writeOptions(this.document, session)).exec())) as { deletedCount: number };
     // Some document changed (or went) between the If-Match check and the delete.
     if (guarded && deletedCount < docs.length) throw new PreconditionFailed();
     return deletedCount;
@@ -448,20 +452,39 @@ export class Resource implements PermissionHooks {
 
   // ---- plumbing ------------------------------------------------------------------------------------
 
-  /** Runs a database operation under the request's deadline (503 instead of a hang). */
-  run<T>(operation: PromiseLike<T>): Promise<T> {
-    return withDeadline(operation, this[scopeKey].databaseTimeoutMS);
+  /** The database budget of the request this instance serves (a fresh one per call outside a request). */
+  get deadline(): RequestDeadline {
+    return this[scopeKey].deadline ?? new RequestDeadline(this[scopeKey].databaseTimeoutMS);
   }
 
   /**
-   * Runs a write only while the connection is up: Mongoose would otherwise buffer it and run it after
-   * reconnecting — after the client was told 503 — so a retrying client would write twice.
+   * Runs a read under the request's deadline: 503 (504 once a write of the request was sent) instead of
+   * a hang. Give it the Mongoose query, not `query.exec()`: the query then carries `maxTimeMS` equal to
+   * the time left, so the server stops the work when the client stops waiting.
    */
-  runWrite<T>(operation: () => PromiseLike<T>): Promise<T> {
-    if (this.document.db.readyState !== CONNECTED) {
-      return Promise.reject(new ServiceUnavailable(1));
+  async run<T>(operation: PromiseLike<T>): Promise<T> {
+    const deadline = this.deadline;
+    const remaining = deadline.remainingMS();
+    if (remaining <= 0) throw deadline.unavailable();
+    try {
+      if (isQuery(operation)) {
+        // At least 1: maxTimeMS(0) would mean "no limit".
+        if (Number.isFinite(remaining)) operation.maxTimeMS(Math.max(1, Math.floor(remaining)));
+        return (await withDeadline(operation.exec(), remaining)) as T;
+      }
+      return await withDeadline(operation, remaining);
+    } catch (error) {
+      throw isDatabaseUnavailable(error) ? deadline.unavailable() : error;
     }
-    return this.run(operation());
+  }
+
+  /**
+   * Runs a write so that a 503 is only ever answered for a write that was never sent and never will be
+   * (deadline/write-gate.ts): `operation` receives the session to run in, e.g.
+   * `this.runWrite((session) => doc.save({ session }))`. A write sent without an answer in time is 504.
+   */
+  runWrite<T>(operation: (session: ClientSession | undefined) => PromiseLike<T>): Promise<T> {
+    return runGatedWrite(this.document, this.deadline, operation);
   }
 
   /** `_skip`/`_limit` of this request, validated (400 on bad values); `undefined` when not paginating. */
@@ -507,11 +530,20 @@ export class Resource implements PermissionHooks {
     // Every change moves the document's version (its ETag); a conditional write also filters on it.
     bumpVersion(doc);
     try {
-      await this.runWrite(() => doc.save({ validateBeforeSave: false }));
+      await this.runWrite((session) => withSession(doc, doc.save({ ...writeOptions(this.document, session), validateBeforeSave: false })));
     } catch (error) {
       if (isStaleSave(error)) throw await staleSaveError(this, doc);
       if (!isDuplicateKeyError(error)) throw error;
       throw duplicateConflict(this.meta, await duplicateFields(error, this.meta, doc, (operation) => this.run(operation)));
     }
+  }
+}
+
+/** Detaches the write's session from the document once the write settles (Mongoose keeps it otherwise). */
+async function withSession<T>(doc: AnyDocument, write: PromiseLike<T>): Promise<T> {
+  try {
+    return await write;
+  } finally {
+    doc.$session(null);
   }
 }

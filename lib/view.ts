@@ -7,6 +7,7 @@
 import mongoose from 'mongoose';
 import { authenticate, instantiateStrategies, isAuthenticated, type AuthenticationBase, type AuthenticationSpec } from './auth/authentication.js';
 import { checkMethodPermission, checkPermissionTable, type MethodPermissions } from './auth/roles.js';
+import { requestDeadline } from './deadline/request-deadline.js';
 import { MethodNotAllowed, NotAcceptable, NotFound } from './errors.js';
 import { list, fetch } from './handlers/read.js';
 import { ACCEPT_PATCH, patch } from './handlers/patch.js';
@@ -68,7 +69,7 @@ export interface ServeSettings {
 export class ViewBinding {
   readonly strategies: AuthenticationBase[];
   readonly meta: ResourceMeta;
-  /** The same for every request of this view: its permission hooks and the database deadline. */
+  /** The same for every request of this view: its permission hooks and `databaseTimeoutMS`. */
   private readonly scope: RequestScope;
   private readonly byRoute: Record<RouteTarget, Map<Verb, MethodMarker>> = { collection: new Map(), item: new Map() };
   /** Create and BulkCreate both enabled: they share `POST` on the collection and the body decides. */
@@ -104,9 +105,10 @@ export class ViewBinding {
     return verbs;
   }
 
-  newResource(): Resource {
+  /** A resource instance serving the request `ctx`, under the request's database deadline. */
+  newResource(ctx: RequestContext): Resource {
     const resource = new this.view.resource();
-    resource[scopeKey] = this.scope;
+    resource[scopeKey] = { ...this.scope, deadline: requestDeadline(ctx, this.settings.databaseTimeoutMS) };
     return resource;
   }
 
@@ -155,7 +157,7 @@ export class ViewBinding {
     pk: string | undefined,
     attempt?: WriteAttempt,
   ): Promise<void> {
-    const resource = this.newResource();
+    const resource = this.newResource(ctx);
     switch (marker.name) {
       case 'List':
         if (accepted === NDJSON) return stream(ctx, resource);

@@ -56,6 +56,7 @@ export async function patch(ctx: RequestContext, resource: Resource, body: BodyO
   const { data } = await prepareUpdate(ctx, resource, changedFields(before, after, fields), doc);
   await target.validateRequest(ctx, data, doc);
   const saved = await saveChanges(ctx, resource, target, doc, data, rawPk, attempt);
+  resource.deadline.restart();
   return answerUpdated(ctx, resource, saved);
 }
 

@@ -47,10 +47,14 @@ export async function list(ctx: RequestContext, resource: Resource, options?: Li
     query.sort(order);
   }
 
+  // getObjects may be overridden to run the query itself: it carries the time left as maxTimeMS already
+  // (Resource.run sets it again, closer to sending).
+  const remaining = resource.deadline.remainingMS();
+  if (remaining > 0 && Number.isFinite(remaining)) query.maxTimeMS(Math.max(1, Math.floor(remaining)));
   const [result, total] = await Promise.all([
     // getObjects is an app override point: hand it an ordinary (awaitable) query.
     resource.getObjects(ctx, revive(query)),
-    countFilter ? resource.run(resource.document.countDocuments(countFilter).exec()) : undefined,
+    countFilter ? resource.run(resource.document.countDocuments(countFilter)) : undefined,
   ]);
   const body: PlainDocument = { data: await resource.serializeMany(result.objects, ctx) };
   if (page) body.has_more = result.hasMore;

@@ -44,11 +44,13 @@ export async function create(
     if (!other) throw error;
     doc = other;
   }
+  // Saved: building the answer gets a budget of its own (a failure from here on is 504, never 503).
+  resource.deadline.restart();
   return answerCreated(ctx, resource, target, doc, itemUrl);
 }
 
 async function createdEarlier(resource: Resource, id: unknown): Promise<AnyDocument | null> {
-  return (await resource.run(resource.document.findById(id).exec())) as AnyDocument | null;
+  return (await resource.run(resource.document.findById(id))) as AnyDocument | null;
 }
 
 async function answerCreated(ctx: RequestContext, resource: Resource, target: Resource, doc: AnyDocument, itemUrl: (id: unknown) => string): Promise<void> {
@@ -95,6 +97,7 @@ export async function update(ctx: RequestContext, resource: Resource, body: Body
   const { target, data } = await prepareUpdate(ctx, resource, input, doc);
   await target.validateRequest(ctx, data, doc);
   const saved = await saveChanges(ctx, resource, target, doc, data, rawPk, attempt);
+  resource.deadline.restart();
   return answerUpdated(ctx, resource, saved);
 }
 
@@ -151,7 +154,7 @@ export async function bulkUpdate(ctx: RequestContext, resource: Resource, body: 
   const input = await readJsonObject(ctx, body);
   const limit = resource.bulkUpdateLimit;
   const query = await resource.readableQuery(ctx, filter);
-  const docs = (await resource.run(query.limit(limit + 1).exec())) as AnyDocument[];
+  const docs = (await resource.run(query.limit(limit + 1))) as AnyDocument[];
   if (docs.length > limit) throw new BadRequest(`It's not allowed to update more than ${limit} objects at once`);
   checkBulkIfMatch(ctx, resource.document, docs);
   const { data } = await prepareUpdate(ctx, resource, input);
@@ -166,7 +169,7 @@ export async function bulkDelete(ctx: RequestContext, resource: Resource): Promi
   if (Object.keys(filter).length === 0) throw new BadRequest('A bulk delete needs at least one filter.');
   const limit = resource.bulkDeleteLimit;
   const query = await resource.readableQuery(ctx, filter);
-  const docs = (await resource.run(query.limit(limit + 1).exec())) as AnyDocument[];
+  const docs = (await resource.run(query.limit(limit + 1))) as AnyDocument[];
   if (docs.length > limit) throw new BadRequest(`It's not allowed to delete more than ${limit} objects at once`);
   checkBulkIfMatch(ctx, resource.document, docs);
   ctx.body = { count: await resource.deleteObjects(ctx, docs) };

@@ -1,8 +1,9 @@
 /**
- * Database availability: every operation the library awaits runs under a deadline, so a stopped or
- * unreachable server answers 503 within about `timeoutMS` instead of buffering (Mongoose) or waiting for
- * server selection (driver, 30 s by default). The driver keeps reconnecting on its own; once the server
- * is back, the next request succeeds.
+ * Database availability: every read the library awaits runs under the request's deadline, so a stopped,
+ * unreachable or overloaded server answers 503 within about `databaseTimeoutMS` instead of buffering
+ * (Mongoose) or waiting for server selection (driver, 30 s by default); the read also carries `maxTimeMS`
+ * so the server stops work the client no longer waits for. Writes go through deadline/write-gate.ts.
+ * The driver keeps reconnecting on its own; once the server is back, the next request succeeds.
  */
 
 export class DatabaseTimeout extends Error {
@@ -34,12 +35,18 @@ const unavailableErrorNames = new Set([
   'MongoPoolClearedError',
   'MongoTopologyClosedError',
   'MongoServerClosedError',
+  'MongoWaitQueueTimeoutError',
+  'MongoOperationTimeoutError',
 ]);
+
+/** The server stopped an operation at its `maxTimeMS` (MongoDB and FerretDB both answer code 50). */
+const MAX_TIME_MS_EXPIRED = 50;
 
 /** True for errors that mean "the database is not there right now", as opposed to a bad request or a bug. */
 export function isDatabaseUnavailable(error: unknown): boolean {
   if (!(error instanceof Error)) return false;
   if (unavailableErrorNames.has(error.name)) return true;
+  if ((error as { code?: unknown }).code === MAX_TIME_MS_EXPIRED) return true;
   // Mongoose's buffering timeout is a plain MongooseError; its message is the only stable mark.
   return error.name === 'MongooseError' && /buffering timed out|Connection .* was closed|Client must be connected/i.test(error.message);
 }

@@ -15,7 +15,10 @@ import { regexCondition, type Anchoring } from './regex.js';
 export interface OperatorOptions {
   /** Whether `field__not__op=value` is accepted (default `false`: a negated key answers 400). */
   allowNegation?: boolean;
-  /** Longest raw value accepted, in characters (list operators: all values of the key together); longer → 400. */
+  /**
+   * Longest raw value accepted, in characters (list operators: all values of the key together); longer →
+   * 400. Default: the operator class's `defaultMaxLength` (10 000; text operators 200).
+   */
   maxLength?: number;
 }
 
@@ -48,9 +51,6 @@ export interface FilterPath {
   readonly known: boolean;
 }
 
-/** Default `maxLength`: generous for lists of ids, and within the request-line size Node accepts. */
-const defaultMaxLength = 10_000;
-
 /**
  * Base class of every operator. Subclasses set `op` and implement `prepareQuery`; the rest has defaults:
  * the value is cast by the schema type of the path, a single value is taken (the first of a repeated key).
@@ -73,7 +73,17 @@ export abstract class Operator {
 
   constructor(options: OperatorOptions = {}) {
     this.allowNegation = options.allowNegation ?? false;
-    this.maxLength = options.maxLength ?? defaultMaxLength;
+    this.maxLength = options.maxLength ?? this.defaultMaxLength;
+  }
+
+  /**
+   * `maxLength` when the options give none: generous for lists of ids, and within the request-line size
+   * Node accepts. An operator class sets its own with a getter (read in the constructor, so a class field
+   * would come too late): `class LongText extends ops.IContains { protected override get
+   * defaultMaxLength() { return 500; } }`.
+   */
+  protected get defaultMaxLength(): number {
+    return 10_000;
   }
 
   /** Every suffix that selects this operator. */
@@ -196,18 +206,21 @@ export class Nin extends Operator {
 
 // ---- text -----------------------------------------------------------------------------------------
 
-/** Shorter than the default: an escaped pattern may grow to 4× its text, and MongoDB caps patterns at 32 KB. */
-const defaultTextMaxLength = 1_000;
 const textTypes = new Set(['String', 'Mixed']);
 
 /** Literal text matched by an escaped, anchored regular expression. */
 abstract class TextMatch extends Operator {
+  /**
+   * Much shorter than the default: an unanchored or case-insensitive pattern makes the server compare it
+   * at every position of every candidate value, so its length multiplies the work of a scan (and an
+   * escaped pattern may grow to 4× its text; MongoDB caps patterns at 32 KB). Searches rarely need more.
+   */
+  protected override get defaultMaxLength(): number {
+    return 200;
+  }
+
   protected abstract readonly anchoring: Anchoring;
   protected abstract readonly caseInsensitive: boolean;
-
-  constructor(options: OperatorOptions = {}) {
-    super({ ...options, maxLength: options.maxLength ?? defaultTextMaxLength });
-  }
 
   override parseValue(text: string): unknown {
     return text;

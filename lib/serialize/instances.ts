@@ -34,7 +34,8 @@ export function depthOf(resource: Resource): number {
  */
 export function spawnRelated(parent: Resource, Class: ResourceClass): Resource {
   const related = new Class();
-  related[scopeKey] = { ...related[scopeKey], databaseTimeoutMS: parent[scopeKey].databaseTimeoutMS };
+  const { databaseTimeoutMS, deadline } = parent[scopeKey];
+  related[scopeKey] = { ...related[scopeKey], databaseTimeoutMS, deadline };
   nesting.set(related, { nested: true, depth: depthOf(parent) + 1 });
   return related;
 }

@@ -256,5 +256,5 @@ async function load(batch: Batch, ctx: RequestContext): Promise<PlainDocument[]>
   const query = await related.readableQuery(ctx, { _id: anyOfIds([...batch.ids.values()]) });
   const projection = related.projectionFor(await fieldsFor(related, ctx));
   if (projection) query.select(projection);
-  return (await related.run(query.lean().exec())) as PlainDocument[];
+  return (await related.run(query.lean())) as PlainDocument[];
 }

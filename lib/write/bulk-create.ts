@@ -99,7 +99,7 @@ async function assertUniqueValues(resource: Resource, built: BuiltItem[]): Promi
     }
     if (keyed.length === 0) continue;
     const conditions = keyed.map(({ values }) => Object.fromEntries(paths.map((path, at) => [path, values[at] ?? null])));
-    const stored = (await resource.run(meta.model.find({ $or: conditions }).select(Object.fromEntries(paths.map((path) => [path, 1]))).lean().exec())) as Record<string, unknown>[];
+    const stored = (await resource.run(meta.model.find({ $or: conditions }).select(Object.fromEntries(paths.map((path) => [path, 1]))).lean())) as Record<string, unknown>[];
     if (stored.length === 0) continue;
     const taken = new Set(stored.map((row) => JSON.stringify(paths.map((path) => valueAt(row, path)).map((value) => (value == null ? null : String(value))))));
     for (const { index, values } of keyed) {

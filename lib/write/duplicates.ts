@@ -86,7 +86,7 @@ export async function duplicateFields(
   for (const { keys } of indexes) {
     const probe: Record<string, unknown> = { _id: { $ne: doc._id } };
     for (const key of Object.keys(keys)) probe[key] = doc.get(key) ?? null;
-    if (await run(meta.model.exists(probe).exec())) return Object.keys(keys);
+    if (await run(meta.model.exists(probe))) return Object.keys(keys);
   }
   return [];
 }

@@ -199,13 +199,13 @@ function finderFor(ctx: RequestContext, resource: Resource, relation: RelationIn
     const related = spawnRelated(resource, relation.related);
     return async (ids) => {
       const query = await related.readableQuery(ctx, { _id: anyOfIds(ids) });
-      const rows = (await related.run(query.select({ _id: 1 }).lean().exec())) as PlainDocument[];
+      const rows = (await related.run(query.select({ _id: 1 }).lean())) as PlainDocument[];
       return rows.map((row) => row._id);
     };
   }
   const model = relation.model!;
   return async (ids) => {
-    const rows = (await resource.run(model.find({ _id: anyOfIds(ids) }).select({ _id: 1 }).lean().exec())) as PlainDocument[];
+    const rows = (await resource.run(model.find({ _id: anyOfIds(ids) }).select({ _id: 1 }).lean())) as PlainDocument[];
     return rows.map((row) => row._id);
   };
 }
@@ -300,7 +300,7 @@ async function prepareSaved(
   const existing = new Map<string, AnyDocument>();
   if (toLoad.size > 0) {
     const query = await related.readableQuery(run.ctx, { _id: anyOfIds([...toLoad.values()]) });
-    const docs = (await related.run(query.exec())) as AnyDocument[];
+    const docs = (await related.run(query)) as AnyDocument[];
     for (const doc of docs) existing.set(String(doc._id), doc);
   }
 
