@@ -24,6 +24,7 @@ import {
   type RequestContext,
 } from '../lib/index.js';
 import { useTestDatabase } from './fixtures/database.js';
+import { TcpProxy } from './fixtures/tcp-proxy.js';
 import { TestMongoRest } from './fixtures/mongorest.js';
 
 const database = useTestDatabase(test, import.meta.url);
@@ -34,6 +35,7 @@ const KEY_LENGTH_ERROR = { error: 'The Idempotency-Key header must be 1 to 255 c
 const KEY_REUSED_ERROR = { error: 'This Idempotency-Key was already used for a different request.' };
 const IN_FLIGHT_ERROR = { error: 'A request with this Idempotency-Key is still being processed; retry once it has been answered.' };
 const CHANGED_MEANWHILE = { error: 'The document was changed by another request; fetch it and try again.' };
+const UNKNOWN_OUTCOME = { error: 'The database did not answer in time; the change may or may not have been saved.' };
 const INTERNAL = { error: 'Internal Server Error' };
 
 /** A promise a test resolves by hand: holds a request inside the pipeline. */
@@ -53,6 +55,8 @@ interface Harness {
   /** Texts whose next serialization throws once (a bug after the write). */
   failOnce: Set<string>;
   unexpected: unknown[];
+  /** Called by `hasAddPermission`: after the request's reads and its idempotency record, right before the insert. */
+  beforeInsert: () => void;
 }
 
 let models = 0;
@@ -65,6 +69,7 @@ function buildApp(connection: Connection, options: MongoRestOptions = { idempote
   const gates = new Map<string, ReturnType<typeof gate>>();
   const failOnce = new Set<string>();
   const unexpected: unknown[] = [];
+  const harness = { beforeInsert: () => undefined } as Pick<Harness, 'beforeInsert'>;
 
   class NoteResource extends Resource {
     document = Note;
@@ -91,12 +96,16 @@ function buildApp(connection: Connection, options: MongoRestOptions = { idempote
     resource = NoteResource;
     methods = [methods.List, methods.Create, methods.Fetch, methods.Update, methods.Patch, methods.BulkUpdate, methods.Delete];
     override authenticationMethods = [bearer, AnonymousAuthentication];
+    override hasAddPermission() {
+      harness.beforeInsert();
+      return true;
+    }
   }
   const api = new Rest({ onError: (error) => unexpected.push(error), ...options });
   api.register(NoteView, { url: '/notes/' });
   const app = new Koa();
   app.use(api.routes()).use(api.allowedMethods());
-  return { server: app.callback(), Note, gates, failOnce, unexpected };
+  return Object.assign(harness, { server: app.callback(), Note, gates, failOnce, unexpected });
 }
 
 let harness: Harness | undefined;
@@ -415,4 +424,54 @@ test.serial('idempotency settings are checked when MongoRest is constructed', (t
   });
   t.throws(() => new MongoRest({ idempotency: { ttlSeconds: Number.NaN } }), { instanceOf: TypeError });
   t.notThrows(() => new MongoRest({ idempotency: { ttlSeconds: 60 } }));
+});
+
+test.serial('through the proxy: a POST whose reply is held answers 504; the retry with the same key answers 201 with the one document', async (t) => {
+  const db = await database.ready;
+  const proxy = await TcpProxy.start(db.uri);
+  const connection = mongoose.createConnection(proxy.uri(db.dbName), {
+    heartbeatFrequencyMS: 500,
+    // Longer than the hold: a held heartbeat must not make the driver give the server up.
+    connectTimeoutMS: 20_000,
+  });
+  connection.on('error', () => undefined);
+  try {
+    await connection.asPromise();
+    const held = buildApp(connection, { idempotency: true, databaseTimeoutMS: 1000 }, MongoRest);
+    await held.Note.init();
+    const text = tag();
+    const k = key();
+    // The insert reaches the server (and is stored); its reply is held in the proxy.
+    held.beforeInsert = () => proxy.hold();
+    const first = await request(held.server).post('/notes/').set('Idempotency-Key', k).send({ text });
+    t.is(first.status, 504);
+    t.deepEqual(first.body, UNKNOWN_OUTCOME);
+    t.is(first.headers['retry-after'], undefined);
+    held.beforeInsert = () => undefined;
+    proxy.release();
+
+    const post = () => request(held.server).post('/notes/').set('Idempotency-Key', k).send({ text });
+    // The first request ended its lease as it answered 504, but that update may itself have been stuck
+    // behind the hold (a new pool connection's handshake is held too): then the retry is 409 until the
+    // lease (4 × databaseTimeoutMS) runs out, as a client retrying on 409 would see.
+    let retry = await post();
+    for (let round = 0; retry.status === 409 && round < 40; round++) {
+      t.deepEqual(retry.body, IN_FLIGHT_ERROR);
+      await new Promise((resolve) => setTimeout(resolve, 250));
+      retry = await post();
+    }
+    const stored = await database().connection.collection(held.Note.collection.collectionName).find({ text }).toArray();
+    t.is(stored.length, 1);
+    t.is(retry.status, 201);
+    t.deepEqual(retry.body, { id: String(stored[0]!._id), text, slug: null, count: null });
+    t.is(retry.headers.location, `/notes/${String(stored[0]!._id)}/`);
+
+    const again = await post();
+    t.deepEqual([again.status, again.body, again.headers['idempotent-replayed']], [201, retry.body, 'true']);
+    t.is(await held.Note.countDocuments({ text }), 1);
+  } finally {
+    proxy.release();
+    await connection.close(true).catch(() => undefined);
+    await proxy.stop();
+  }
 });
