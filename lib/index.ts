@@ -10,8 +10,10 @@ export {
   type PermissionHooks,
   type GetObjectOptions,
 } from './resource.js';
-export { ResourceView, type ResourceViewClass } from './view.js';
+export { ResourceView, type ResourceViewClass, type ModelOf } from './view.js';
 export type { IdempotencyOptions, IdempotencySetting } from './idempotency/options.js';
+export type { DocumentOf, QueryOf, RawDocumentOf, SchemaPathOf } from './typing/model.js';
+export type { ApiPathOf, FieldNameOf, MethodNameOf, ResourceCheck } from './typing/check.js';
 export { AuthenticationBase, AnonymousAuthentication, type AuthenticationClass, type AuthenticationSpec } from './auth/authentication.js';
 export { ApiKeyAuthentication, type ApiKeyOptions } from './auth/api-key.js';
 export { BearerAuthentication, type BearerOptions } from './auth/bearer.js';

@@ -24,6 +24,7 @@ import { serializeBatch, serializeOne } from './serialize/related.js';
 import { plainSerializer } from './serialize/serialize.js';
 import { assertFiniteNumbers } from './write/finite.js';
 import { flushRelatedWrites } from './write/nested.js';
+import type { FieldOption, OrderingOption, ResourceCheck, SaveRelatedOption } from './typing/check.js';
 import type {
   AnyDocument,
   AnyModel,
@@ -85,6 +86,7 @@ export const scopeKey = '__mongorestScope';
 const fieldsCache = new WeakMap<Resource, { ctx: RequestContext; fields: string[] }>();
 
 /**
+/**
  * A save whose filter matched nothing: 412 when If-Match made it conditional (the version moved on
  * between the check and the save), 404 when the document is gone, else 409: another request changed it
  * since it was loaded (write/concurrency.ts).
@@ -94,6 +96,14 @@ async function staleSaveError(resource: Resource, doc: AnyDocument): Promise<unk
   const exists = await resource.run(resource.document.exists({ _id: doc._id }));
   // Changed by another request since it was loaded (an array: Mongoose's own version check) → 409.
   return exists ? changedMeanwhile() : new NotFound();
+}
+
+/**
+ * A resource as the library's internals take it: configuration read as plain strings. A typed
+ * `Resource<M>` is one at run time; its type parameters only narrow what the class may declare.
+ */
+function untyped(resource: object): Resource {
+  return resource as Resource;
 }
 
 /** Permission hooks answer `true` to allow; anything else (false, undefined) refuses: fail closed. */
@@ -154,27 +164,47 @@ export interface GetObjectOptions {
   forWrite?: boolean;
 }
 
-export class Resource implements PermissionHooks {
+/**
+ * The base of every resource. Untyped (`extends Resource`), names are plain strings, checked when the view
+ * is registered. Typed by its model (`extends Resource<typeof Post>`), the name lists must be schema
+ * paths (write them `as const`); naming the class itself too (`extends Resource<typeof Post, PostResource>`)
+ * also checks `renameFields`, `filters` and `relatedResources` keys, the API names of `allowedOrdering`
+ * and computed-field methods. See docs/resources.md.
+ *
+ * @example
+ * ```ts
+ * class PostResource extends Resource<typeof Post, PostResource> {
+ *   document = Post;
+ *   fields = ['id', 'title', 'summary'] as const;
+ *   renameFields = { is_published: 'published' } as const;
+ *   filters = { published: [ops.Boolean] };
+ *   allowedOrdering = ['title', 'published'] as const;
+ *   summary(post: PlainDocument) { return String(post.title).slice(0, 20); }
+ * }
+ * ```
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- `any`: no class given, nothing to check
+export class Resource<M extends AnyModel = AnyModel, Self extends ResourceCheck<Self> = any> implements PermissionHooks {
   /** The Mongoose model this resource serves. Required. */
-  document!: AnyModel;
+  document!: M;
   /** Internal names output by default; default: `id` then every schema path except `_id`/`__v`. */
-  fields?: string[];
+  fields?: readonly FieldOption<M, Self, this>[];
   /** Output only when named in `_fields` or with `_fields=_all`. */
-  optionalFields: string[] = [];
+  optionalFields: readonly FieldOption<M, Self, this>[] = [];
   /** `{ internal: api }`, one-to-one; applies to output, input, filters, `_fields` and `_order_by`. */
   renameFields: Record<string, string> = {};
   /** `{ field: ResourceClass }`: references and sub-documents serialized by another resource. */
   relatedResources: Record<string, ResourceClass> = {};
   /** Related fields whose nested objects are created/updated on write. */
-  saveRelatedFields: string[] = [];
+  saveRelatedFields: readonly SaveRelatedOption<M, Self>[] = [];
   /** `{ discriminatorName: ResourceClass }` for polymorphic collections. */
   childDocumentResources: Record<string, ResourceClass> = {};
   /** Discriminator used on create when the body names none. */
   defaultChildResourceDocument?: string;
   /** `{ apiField: [operators] }`; dotted keys filter sub-document paths. */
-  filters: Record<string, OperatorSpec[]> = {};
+  filters: Record<string, readonly OperatorSpec[]> = {};
   /** API field names that `_order_by` may use, either direction. */
-  allowedOrdering: string[] = [];
+  allowedOrdering: readonly OrderingOption<M, Self>[] = [];
   /**
    * Whether ids written to plain `ref` fields (without a related resource) must name an existing
    * document (400 otherwise). One indexed query per write that sets such a field; `false` stores them
@@ -247,7 +277,7 @@ export class Resource implements PermissionHooks {
 
   /** The resolved configuration of this resource class (cached per class). */
   get meta(): ResourceMeta {
-    return metaOf(this);
+    return metaOf(untyped(this));
   }
 
   get schema(): mongoose.Schema {
@@ -338,17 +368,17 @@ export class Resource implements PermissionHooks {
    * to `super.serialize`.
    */
   async serialize(doc: PlainDocument, ctx: RequestContext): Promise<PlainDocument> {
-    return serializeOne(this, doc, ctx);
+    return serializeOne(untyped(this), doc, ctx);
   }
 
   /** Serializes a page; the place where related documents are loaded in batch before `serialize`. */
   async serializeMany(docs: PlainDocument[], ctx: RequestContext): Promise<PlainDocument[]> {
     // Fast path when nothing per document can be asynchronous and `serialize` is not overridden.
     if (this.serialize === Resource.prototype.serialize) {
-      const serializeOne = plainSerializer(this, await fieldsFor(this, ctx));
+      const serializeOne = plainSerializer(untyped(this), await fieldsFor(untyped(this), ctx));
       if (serializeOne) return docs.map(serializeOne);
     }
-    return serializeBatch(this, docs, ctx);
+    return serializeBatch(untyped(this), docs, ctx);
   }
 
   // ---- writes --------------------------------------------------------------------------------------
@@ -494,10 +524,10 @@ export class Resource implements PermissionHooks {
 
   /** `getFields(ctx)`, computed once per request. */
   async requestFields(ctx: RequestContext): Promise<string[]> {
-    const cached = fieldsCache.get(this);
+    const cached = fieldsCache.get(untyped(this));
     if (cached && cached.ctx === ctx) return cached.fields;
     const fields = await this.getFields(ctx);
-    fieldsCache.set(this, { ctx, fields });
+    fieldsCache.set(untyped(this), { ctx, fields });
     return fields;
   }
 
@@ -516,7 +546,7 @@ export class Resource implements PermissionHooks {
     const projection: Record<string, 1> = { _id: 1 };
     for (const field of fields) if (field !== 'id') projection[field] = 1;
     // Polymorphic collections keep the discriminator key and the paths of the child resources.
-    return polymorphicProjection(this, projection);
+    return polymorphicProjection(untyped(this), projection);
   }
 
   /**
@@ -526,13 +556,13 @@ export class Resource implements PermissionHooks {
    */
   async saveDocument(doc: AnyDocument): Promise<void> {
     // Nested documents of saveRelatedFields (prepared and validated with the request) go first.
-    await flushRelatedWrites(this);
+    await flushRelatedWrites(untyped(this));
     // Every change moves the document's version (its ETag); a conditional write also filters on it.
     bumpVersion(doc);
     try {
       await this.runWrite((session) => withSession(doc, doc.save({ ...writeOptions(this.document, session), validateBeforeSave: false })));
     } catch (error) {
-      if (isStaleSave(error)) throw await staleSaveError(this, doc);
+      if (isStaleSave(error)) throw await staleSaveError(untyped(this), doc);
       if (!isDuplicateKeyError(error)) throw error;
       throw duplicateConflict(this.meta, await duplicateFields(error, this.meta, doc, (operation) => this.run(operation)));
     }

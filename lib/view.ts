@@ -18,13 +18,32 @@ import { idempotencyKeyOf, keyedMethods, runKeyedWrite } from './idempotency/key
 import type { IdempotencyConfig } from './idempotency/options.js';
 import { readJsonBody, type BodyOptions } from './write/body.js';
 import type { MethodMarker, RouteTarget, Verb } from './methods.js';
-import { scopeKey, type PermissionHooks, type RequestScope, type Resource, type ResourceClass } from './resource.js';
+import { scopeKey, type PermissionHooks, type RequestScope, type Resource } from './resource.js';
 import { metaOf, type ResourceMeta } from './resource-meta.js';
-import type { AnyDocument, AnyQuery, MaybePromise, RequestContext } from './types.js';
+import type { MaybePromise, RequestContext } from './types.js';
+import type { DocumentOf, QueryOf } from './typing/model.js';
 
-export class ResourceView implements PermissionHooks {
+/** The model a resource (instance type) serves: `ModelOf<PostResource>` is `typeof Post`. */
+export type ModelOf<R extends Resource> = R['document'];
+
+/**
+ * The view of a resource. `ResourceView<PostResource>` types the hooks by the resource's model
+ * (`hasChangePermission(ctx, doc: DocumentOf<typeof Post>)`); untyped, they take any document.
+ *
+ * @example
+ * ```ts
+ * class PostView extends ResourceView<PostResource> {
+ *   resource = PostResource;
+ *   methods = [methods.List, methods.Fetch, methods.Update];
+ *   hasChangePermission(ctx: RequestContext, post: DocumentOf<typeof Post>) {
+ *     return String(post.author) === ctx.state.user?.id;
+ *   }
+ * }
+ * ```
+ */
+export class ResourceView<R extends Resource = Resource> implements PermissionHooks {
   /** The Resource class this view serves. Required. */
-  resource!: ResourceClass;
+  resource!: new () => R;
   /** The enabled `methods.*` markers. Required. */
   methods!: MethodMarker[];
   /** Strategies; the request passes when none is listed or any one authorizes. */
@@ -33,19 +52,19 @@ export class ResourceView implements PermissionHooks {
   permissions?: MethodPermissions;
 
   /** Narrows every lookup (list, fetch, update, delete, bulk); return the query, e.g. `query.where({ owner })`. */
-  hasReadPermission(_ctx: RequestContext, query: AnyQuery): MaybePromise<AnyQuery> {
+  hasReadPermission(_ctx: RequestContext, query: QueryOf<ModelOf<R>>): MaybePromise<QueryOf<ModelOf<R>>> {
     return query;
   }
   /** Runs on the built and validated document before it is saved; `false` → 403, nothing written. */
-  hasAddPermission(_ctx: RequestContext, _doc: AnyDocument): MaybePromise<boolean> {
+  hasAddPermission(_ctx: RequestContext, _doc: DocumentOf<ModelOf<R>>): MaybePromise<boolean> {
     return true;
   }
   /** Runs on the stored state before the change; `false` → 403, nothing written. */
-  hasChangePermission(_ctx: RequestContext, _doc: AnyDocument): MaybePromise<boolean> {
+  hasChangePermission(_ctx: RequestContext, _doc: DocumentOf<ModelOf<R>>): MaybePromise<boolean> {
     return true;
   }
   /** Runs on the stored document before it is removed; `false` → 403. */
-  hasDeletePermission(_ctx: RequestContext, _doc: AnyDocument): MaybePromise<boolean> {
+  hasDeletePermission(_ctx: RequestContext, _doc: DocumentOf<ModelOf<R>>): MaybePromise<boolean> {
     return true;
   }
 }

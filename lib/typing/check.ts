@@ -1,0 +1,93 @@
+/**
+ * Type-level checks of a typed Resource's configuration: the names it declares (`fields`,
+ * `renameFields` keys, `filters` keys, `allowedOrdering`, `relatedResources`/`saveRelatedFields` keys)
+ * against its model's schema paths, its renames and its own methods. `Resource<typeof Post>` types the
+ * lists by the model; `Resource<typeof Post, PostResource>` (the class names itself) adds the checks
+ * that need the class's own declarations: object keys, API names after renames, computed-field methods.
+ * A mistake fails `tsc` with a message naming the setting and the key. Type-level only: the same
+ * mistakes still throw at `register` for JavaScript users.
+ */
+import type { Resource } from '../resource.js';
+import type { IsAny, IsTyped, RawDocumentOf, SchemaPathOf, SubPathsOf, TopPathOf } from './model.js';
+
+/* eslint-disable @typescript-eslint/no-explicit-any -- `any` stands for "no class given" and "any function" */
+
+/** The value type of `T[K]`, or `never` when `T` has no such key. */
+type Get<T, K extends PropertyKey> = T extends { readonly [P in K]?: infer V } ? V : never;
+
+/** Members every Resource has: never computed fields. */
+type BaseMember = keyof Resource;
+
+/** The methods a resource class adds to Resource: the names a computed field may use. */
+export type MethodNameOf<Self> = {
+  [K in Exclude<keyof Self, BaseMember>]-?: Self[K] extends (...args: any[]) => unknown ? K : never;
+}[Exclude<keyof Self, BaseMember>] &
+  string;
+
+/** Internal names a resource may output: `id`, schema paths (dotted too) and its computed-field methods. */
+export type FieldNameOf<M, Self> = 'id' | SchemaPathOf<M> | MethodNameOf<Self>;
+
+/** No renames: every field is exposed under its own name. */
+type NoRenames = Record<never, string>;
+/** The `renameFields` of a class, or none while it declares none (the inherited `Record<string, string>`). */
+type RenamesOf<Self> = Get<Self, 'renameFields'> extends infer R ? (string extends keyof R ? NoRenames : R) : NoRenames;
+
+/** The API name of internal top-level name `K`. */
+type ApiNameOf<Renames, K extends string> = K extends keyof Renames ? Renames[K] & string : K;
+
+/**
+ * Paths a client names (filters, `_order_by`): `id` and every schema path, the first segment by its API
+ * name after `renameFields` (renames apply to the first segment only).
+ */
+export type ApiPathOf<M, Self> = IsTyped<M> extends true ? ApiPathsOf<M, RawDocumentOf<M>, RenamesOf<Self>> : string;
+
+type ApiPathsOf<M, Raw, Renames> = {
+  [K in 'id' | TopPathOf<M>]: ApiNameOf<Renames, K> | `${ApiNameOf<Renames, K>}.${K extends keyof Raw ? SubPathsOf<Raw[K]> : never}`;
+}['id' | TopPathOf<M>];
+
+/** A key that is not one of `Allowed` becomes a message type, so the error names the setting and the key. */
+type CheckKeys<R, Allowed, Setting extends string, What extends string> = string extends keyof R
+  ? unknown
+  : { readonly [K in keyof R]: K extends Allowed ? R[K] : `${Setting}: "${K & string}" is not ${What}` };
+
+/** `renameFields` keys must be fields; its values must be literal (`as const`) so the API names are known. */
+type CheckRenames<R, Allowed> = string extends keyof R
+  ? unknown
+  : {
+      readonly [K in keyof R]: K extends Allowed
+        ? string extends R[K]
+          ? `renameFields: write the object \`as const\` so that the API name of "${K & string}" is known`
+          : R[K]
+        : `renameFields: "${K & string}" is not a field of this resource`;
+    };
+
+/**
+ * What `Self` (a Resource class passed as its own second type argument) must satisfy: the object-keyed
+ * settings name only what exists. The lists are checked by their own declared types (see Resource).
+ */
+export interface ResourceCheck<Self> {
+  renameFields?: IsTyped<Get<Self, 'document'>> extends false
+    ? unknown
+    : CheckRenames<Get<Self, 'renameFields'>, 'id' | TopPathOf<Get<Self, 'document'>> | MethodNameOf<Self>>;
+  filters?: CheckKeys<Get<Self, 'filters'>, ApiPathOf<Get<Self, 'document'>, Self>, 'filters', 'an API path of this resource'>;
+  relatedResources?: CheckKeys<Get<Self, 'relatedResources'>, FieldNameOf<Get<Self, 'document'>, Self>, 'relatedResources', 'a field of this resource'>;
+}
+
+/** Element type of `fields`/`optionalFields`. */
+export type FieldOption<M, Self, This> =
+  IsTyped<M> extends false ? string : IsAny<Self> extends true ? 'id' | SchemaPathOf<M> | (keyof This & string) : FieldNameOf<M, Self>;
+
+/** Element type of `allowedOrdering`: API names, known only when the class names itself. */
+export type OrderingOption<M, Self> = IsTyped<M> extends false ? string : IsAny<Self> extends true ? string : ApiPathOf<M, Self>;
+
+/** Element type of `saveRelatedFields`: schema paths, and with the class named, keys of its `relatedResources`. */
+export type SaveRelatedOption<M, Self> =
+  IsTyped<M> extends false
+    ? string
+    : IsAny<Self> extends true
+      ? SchemaPathOf<M>
+      : SchemaPathOf<M> & RelatedKeyOf<Self>;
+
+type RelatedKeyOf<Self> = Get<Self, 'relatedResources'> extends infer R ? keyof R & string : never;
+
+/* eslint-enable @typescript-eslint/no-explicit-any */

@@ -1,0 +1,270 @@
+/**
+ * Type tests of typed Resource configuration (issue 11 item 3), compiled by `npm run typecheck` (never
+ * run): correct configurations compile, and each kind of typo fails to compile — every
+ * `@ts-expect-error` below must meet an error, or tsc reports the directive as unused. One mistake per
+ * class, so each directive proves exactly one check. Untyped resources stay as permissive as before.
+ */
+import { expectTypeOf } from 'expect-type';
+import mongoose, { type Types } from 'mongoose';
+import {
+  Resource,
+  ResourceView,
+  methods,
+  ops,
+  type AnyDocument,
+  type AnyModel,
+  type AnyQuery,
+  type ApiPathOf,
+  type DocumentOf,
+  type FieldNameOf,
+  type ModelOf,
+  type PlainDocument,
+  type QueryOf,
+  type RawDocumentOf,
+  type RequestContext,
+  type SchemaPathOf,
+} from '../../lib/index.js';
+
+const { ObjectId, Mixed } = mongoose.Schema.Types;
+
+const contentSchema = new mongoose.Schema({ text: String, lang: { type: String, default: 'en' } }, { _id: false });
+const commentSchema = new mongoose.Schema({ text: { type: String, required: true }, votes: Number });
+const postSchema = new mongoose.Schema({
+  title: { type: String, required: true },
+  author: { type: ObjectId, ref: 'User' },
+  tags: [String],
+  is_published: Boolean,
+  content: contentSchema,
+  comments: [commentSchema],
+  meta: { source: String, origin: { site: String } },
+  extra: Mixed,
+  created: Date,
+});
+const Post = mongoose.model('Post', postSchema);
+const User = mongoose.model('User', new mongoose.Schema({ name: String, email: String }));
+
+// ---- the names a model offers --------------------------------------------------------------------
+
+type PostPath = SchemaPathOf<typeof Post>;
+expectTypeOf<'title' | 'content.lang' | 'comments.votes' | 'meta.origin.site' | 'extra.anything' | '_id'>().toExtend<PostPath>();
+expectTypeOf<'titel'>().not.toExtend<PostPath>();
+expectTypeOf<'tags.length'>().not.toExtend<PostPath>();
+expectTypeOf<'author.name'>().not.toExtend<PostPath>();
+expectTypeOf<RawDocumentOf<typeof Post>>().toHaveProperty('title').toEqualTypeOf<string>();
+// Untyped models name anything.
+expectTypeOf<SchemaPathOf<AnyModel>>().toEqualTypeOf<string>();
+
+// ---- correct configurations compile --------------------------------------------------------------
+
+class UserResource extends Resource<typeof User, UserResource> {
+  document = User;
+  fields = ['id', 'name'] as const;
+}
+
+class PostResource extends Resource<typeof Post, PostResource> {
+  document = Post;
+  fields = ['id', 'title', 'author', 'published_title', 'is_published', 'content', 'comments'] as const;
+  optionalFields = ['meta', 'meta.source', 'extra', 'first_comment'] as const;
+  renameFields = { is_published: 'published', author: 'author_id', published_title: 'headline' } as const;
+  relatedResources = { author: UserResource, first_comment: UserResource };
+  saveRelatedFields = ['author'] as const;
+  filters = {
+    id: [ops.In],
+    title: [ops.Exact, ops.IContains],
+    published: [ops.Boolean],
+    author_id: [ops.Exact],
+    'content.lang': [ops.Exact],
+    'comments.votes': [ops.Gt],
+    'meta.origin.site': [ops.Exact],
+    'extra.anything.below': [ops.Exact],
+    tags: [ops.In],
+  };
+  allowedOrdering = ['title', 'published', 'created', 'content.lang', 'id'] as const;
+  defaultLimit = 20;
+
+  /** A computed field (a method named in `fields`). */
+  published_title(post: PlainDocument): string {
+    return String(post.title);
+  }
+  first_comment(post: PlainDocument): unknown {
+    return (post.comments as unknown[] | undefined)?.[0] ?? null;
+  }
+}
+
+// Typed by the model only: the lists are checked against schema paths and the class's members.
+class PostSummaryResource extends Resource<typeof Post> {
+  document = Post;
+  fields = ['id', 'title', 'summary'] as const;
+  optionalFields = ['content.text'] as const;
+  renameFields = { title: 'headline' };
+  allowedOrdering = ['headline'];
+  summary(post: PlainDocument): string {
+    return String(post.title).slice(0, 10);
+  }
+}
+
+// Untyped: exactly as permissive as before typing existed (names are checked at `register`).
+class UntypedResource extends Resource {
+  document = Post;
+  fields = ['id', 'whatever'];
+  optionalFields = ['more'];
+  renameFields = { anything: 'goes' };
+  filters = { anything: [ops.Exact] };
+  allowedOrdering = ['anything'];
+  relatedResources = { anything: UserResource };
+  saveRelatedFields = ['anything'];
+}
+// A resource over an untyped model (`AnyModel`, as JavaScript apps or `mongoose.model(name, schema as any)` give).
+declare const SomeModel: AnyModel;
+class AnyModelResource extends Resource<AnyModel, AnyModelResource> {
+  document = SomeModel;
+  fields = ['id', 'whatever'];
+  renameFields = { anything: 'goes' };
+  filters = { anything: [ops.Exact] };
+}
+
+// Every kind is a Resource as views, relatedResources and MongoRest take it.
+expectTypeOf<PostResource>().toExtend<Resource>();
+expectTypeOf<PostSummaryResource>().toExtend<Resource>();
+expectTypeOf<UntypedResource>().toExtend<Resource>();
+expectTypeOf<AnyModelResource>().toExtend<Resource>();
+
+// ---- each kind of typo fails ---------------------------------------------------------------------
+
+export class FieldTypo extends Resource<typeof Post, FieldTypo> {
+  document = Post;
+  // @ts-expect-error -- 'titel' is not a schema path
+  fields = ['id', 'titel'] as const;
+}
+export class FieldTypoModelOnly extends Resource<typeof Post> {
+  document = Post;
+  // @ts-expect-error -- typed by the model alone, fields are still checked
+  fields = ['id', 'titel'] as const;
+}
+export class OptionalFieldTypo extends Resource<typeof Post, OptionalFieldTypo> {
+  document = Post;
+  // @ts-expect-error -- 'content.lnag' is not a sub-document path
+  optionalFields = ['content.lnag'] as const;
+}
+export class MissingComputedMethod extends Resource<typeof Post, MissingComputedMethod> {
+  document = Post;
+  // @ts-expect-error -- 'summary' is neither a schema path nor a method of the class
+  fields = ['id', 'summary'] as const;
+}
+export class ComputedNotAMethod extends Resource<typeof Post, ComputedNotAMethod> {
+  document = Post;
+  // @ts-expect-error -- 'paginate' is a member of Resource, not a computed-field method
+  fields = ['id', 'paginate'] as const;
+}
+export class WideList extends Resource<typeof Post, WideList> {
+  document = Post;
+  // @ts-expect-error -- a typed resource's lists are written `as const` (a string[] could hold anything)
+  fields = ['id', 'title'];
+}
+// @ts-expect-error -- renameFields: 'is_publishd' is not a field
+export class RenameKeyTypo extends Resource<typeof Post, RenameKeyTypo> {
+  document = Post;
+  renameFields = { is_publishd: 'published' } as const;
+}
+// @ts-expect-error -- renameFields without `as const`: the API names would be unknown
+export class RenameNotConst extends Resource<typeof Post, RenameNotConst> {
+  document = Post;
+  renameFields = { is_published: 'published' };
+}
+// @ts-expect-error -- filters: 'titel' is not an API path
+export class FilterTypo extends Resource<typeof Post, FilterTypo> {
+  document = Post;
+  filters = { titel: [ops.Exact] };
+}
+// @ts-expect-error -- filters: 'content.lnag' is not a sub-document path
+export class FilterDottedTypo extends Resource<typeof Post, FilterDottedTypo> {
+  document = Post;
+  filters = { 'content.lnag': [ops.Exact] };
+}
+// @ts-expect-error -- filters name API names: 'is_published' is exposed as 'published'
+export class FilterInternalName extends Resource<typeof Post, FilterInternalName> {
+  document = Post;
+  renameFields = { is_published: 'published' } as const;
+  filters = { is_published: [ops.Boolean] };
+}
+export class OrderingTypo extends Resource<typeof Post, OrderingTypo> {
+  document = Post;
+  // @ts-expect-error -- 'titel' is not an API field
+  allowedOrdering = ['titel'] as const;
+}
+export class OrderingInternalName extends Resource<typeof Post, OrderingInternalName> {
+  document = Post;
+  renameFields = { is_published: 'published' } as const;
+  // @ts-expect-error -- allowedOrdering names API names: 'is_published' is exposed as 'published'
+  allowedOrdering = ['is_published'] as const;
+}
+// @ts-expect-error -- relatedResources: 'autor' is not a field
+export class RelatedTypo extends Resource<typeof Post, RelatedTypo> {
+  document = Post;
+  relatedResources = { autor: UserResource };
+}
+export class SaveRelatedWithoutRelation extends Resource<typeof Post, SaveRelatedWithoutRelation> {
+  document = Post;
+  relatedResources = { author: UserResource };
+  // @ts-expect-error -- 'title' has no related resource
+  saveRelatedFields = ['title'] as const;
+}
+export class SaveRelatedTypo extends Resource<typeof Post> {
+  document = Post;
+  // @ts-expect-error -- 'autor' is not a schema path
+  saveRelatedFields = ['autor'] as const;
+}
+export class WrongModel extends Resource<typeof Post, WrongModel> {
+  // @ts-expect-error -- the document must be the model the class is typed with
+  document = User;
+}
+
+// ---- hooks get the model's types -----------------------------------------------------------------
+
+type PostDocument = DocumentOf<typeof Post>;
+expectTypeOf<PostDocument['title']>().toEqualTypeOf<string>();
+expectTypeOf<PostDocument['author']>().toEqualTypeOf<Types.ObjectId | null | undefined>();
+expectTypeOf<PostDocument['_id']>().toEqualTypeOf<Types.ObjectId>();
+expectTypeOf<ModelOf<PostResource>>().toEqualTypeOf<typeof Post>();
+expectTypeOf<DocumentOf<AnyModel>>().toEqualTypeOf<AnyDocument>();
+expectTypeOf<QueryOf<AnyModel>>().toEqualTypeOf<AnyQuery>();
+
+class PostView extends ResourceView<PostResource> {
+  resource = PostResource;
+  methods = [methods.List, methods.Fetch, methods.Update];
+
+  override hasReadPermission(_ctx: RequestContext, query: QueryOf<typeof Post>) {
+    return query.where({ is_published: true });
+  }
+  override hasChangePermission(ctx: RequestContext, post: PostDocument) {
+    return String(post.author) === (ctx.state as { userId?: string }).userId;
+  }
+}
+expectTypeOf<Parameters<PostView['hasChangePermission']>[1]>().toEqualTypeOf<PostDocument>();
+expectTypeOf<Parameters<ResourceView<PostResource>['hasAddPermission']>[1]>().toEqualTypeOf<PostDocument>();
+expectTypeOf<Parameters<ResourceView<PostResource>['hasReadPermission']>[1]>().toEqualTypeOf<QueryOf<typeof Post>>();
+// Untyped views take any document, as before.
+expectTypeOf<Parameters<ResourceView['hasDeletePermission']>[1]>().toEqualTypeOf<AnyDocument>();
+
+export class WrongDocumentView extends ResourceView<PostResource> {
+  resource = PostResource;
+  methods = [methods.Update];
+  // @ts-expect-error -- a Post view's hook does not receive a User document
+  override hasChangePermission(_ctx: RequestContext, user: DocumentOf<typeof User> & { name: number }) {
+    return user.name > 0;
+  }
+}
+export class WrongResourceView extends ResourceView<PostResource> {
+  // @ts-expect-error -- the view serves the resource it is typed with
+  resource = UserResource;
+  methods = [methods.List];
+}
+
+// ---- the helper types --------------------------------------------------------------------------
+
+expectTypeOf<'published' | 'author_id' | 'content.lang' | 'id'>().toExtend<ApiPathOf<typeof Post, PostResource>>();
+expectTypeOf<'is_published'>().not.toExtend<ApiPathOf<typeof Post, PostResource>>();
+expectTypeOf<'published_title' | 'first_comment' | 'title'>().toExtend<FieldNameOf<typeof Post, PostResource>>();
+expectTypeOf<'defaultLimit'>().not.toExtend<FieldNameOf<typeof Post, PostResource>>();
+
+export { PostView, PostResource, PostSummaryResource, UntypedResource, AnyModelResource };
