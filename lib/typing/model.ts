@@ -4,7 +4,7 @@
  * is `any` (the library's own `AnyModel`, or an app's untyped model) is "untyped": every name type here
  * is then plain `string`, so nothing is checked. Type-level only; nothing here exists at run time.
  */
-import type { Model, Query, Types } from 'mongoose';
+import type { Query, Types } from 'mongoose';
 import type { AnyDocument } from '../types.js';
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- `any` matches every model's other type arguments */
@@ -14,15 +14,16 @@ export type IsAny<T> = 0 extends 1 & T ? true : false;
 
 /**
  * The raw document type of a model (what its schema declares, as `InferSchemaType` or the interface
- * given to `model<T>()`), e.g. `{ title: string; tags: string[] }`. Six type arguments: Mongoose 8 and 9
- * both accept them (9 adds a seventh, defaulted).
+ * given to `model<T>()`), e.g. `{ title: string; tags: string[] }`. Read off one method whose return type
+ * it is (Mongoose 8 and 9 alike): matching the whole `Model<…>` interface instead costs the type-checker a
+ * structural comparison of hundreds of members per model.
  */
-export type RawDocumentOf<M> = M extends Model<infer Raw, any, any, any, any, any> ? Raw : any;
+export type RawDocumentOf<M> = M extends { castObject(...args: any[]): infer Raw } ? Raw : any;
 
 /** The hydrated document type of a model (what `new Model()` and `findOne()` give): hooks receive these. */
 export type DocumentOf<M> = IsAny<RawDocumentOf<M>> extends true
   ? AnyDocument
-  : M extends Model<any, any, any, any, infer Hydrated, any>
+  : M extends { hydrate(...args: any[]): infer Hydrated }
     ? Hydrated
     : AnyDocument;
 
