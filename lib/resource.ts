@@ -34,8 +34,12 @@ import type {
   RequestContext,
 } from './types.js';
 
-/** A Resource subclass, as given to views and `relatedResources`. */
-export type ResourceClass = new () => Resource;
+/**
+ * A Resource subclass, as given to views and `relatedResources`: typed or not (`Resource<any, any>`, so a
+ * typed class is accepted without comparing its typed members one by one).
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- any resource, whatever its model
+export type ResourceClass = new () => Resource<any, any>;
 
 /** What `getObjects` returns: one page, whether more follow, and extra keys for the list envelope. */
 export interface ObjectsPage {

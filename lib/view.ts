@@ -18,13 +18,14 @@ import { idempotencyKeyOf, keyedMethods, runKeyedWrite } from './idempotency/key
 import type { IdempotencyConfig } from './idempotency/options.js';
 import { readJsonBody, type BodyOptions } from './write/body.js';
 import type { MethodMarker, RouteTarget, Verb } from './methods.js';
-import { scopeKey, type PermissionHooks, type RequestScope, type Resource } from './resource.js';
+import { scopeKey, type RequestScope, type Resource } from './resource.js';
 import { metaOf, type ResourceMeta } from './resource-meta.js';
 import type { MaybePromise, RequestContext } from './types.js';
 import type { DocumentOf, QueryOf } from './typing/model.js';
 
 /** The model a resource (instance type) serves: `ModelOf<PostResource>` is `typeof Post`. */
-export type ModelOf<R extends Resource> = R['document'];
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- any resource, whatever its model
+export type ModelOf<R extends Resource<any, any>> = R['document'];
 
 /**
  * The view of a resource. `ResourceView<PostResource>` types the hooks by the resource's model
@@ -41,7 +42,8 @@ export type ModelOf<R extends Resource> = R['document'];
  * }
  * ```
  */
-export class ResourceView<R extends Resource = Resource> implements PermissionHooks {
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- any resource, whatever its model
+export class ResourceView<R extends Resource<any, any> = Resource> {
   /** The Resource class this view serves. Required. */
   resource!: new () => R;
   /** The enabled `methods.*` markers. Required. */
@@ -69,7 +71,9 @@ export class ResourceView<R extends Resource = Resource> implements PermissionHo
   }
 }
 
-export type ResourceViewClass = new () => ResourceView;
+/** A ResourceView subclass, typed or not (`ResourceView<any>`: its hooks are not compared one by one). */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- any view, whatever its resource
+export type ResourceViewClass = new () => ResourceView<any>;
 
 /** What every answer but a list stream is. */
 const JSON_TYPE = 'application/json; charset=utf-8';

@@ -45,21 +45,32 @@ type ApiPathsOf<M, Raw, Renames> = {
   [K in 'id' | TopPathOf<M>]: ApiNameOf<Renames, K> | `${ApiNameOf<Renames, K>}.${K extends keyof Raw ? SubPathsOf<Raw[K]> : never}`;
 }['id' | TopPathOf<M>];
 
-/** A key that is not one of `Allowed` becomes a message type, so the error names the setting and the key. */
+/**
+ * A key that is not one of `Allowed` becomes a message type, so the error names the setting and the key.
+ * When every key is allowed (the usual case) the answer is `unknown`: one union test, no mapped type.
+ */
 type CheckKeys<R, Allowed, Setting extends string, What extends string> = string extends keyof R
   ? unknown
-  : { readonly [K in keyof R]: K extends Allowed ? R[K] : `${Setting}: "${K & string}" is not ${What}` };
+  : [keyof R] extends [Allowed]
+    ? unknown
+    : { readonly [K in keyof R]: K extends Allowed ? R[K] : `${Setting}: "${K & string}" is not ${What}` };
 
 /** `renameFields` keys must be fields; its values must be literal (`as const`) so the API names are known. */
 type CheckRenames<R, Allowed> = string extends keyof R
   ? unknown
-  : {
-      readonly [K in keyof R]: K extends Allowed
-        ? string extends R[K]
-          ? `renameFields: write the object \`as const\` so that the API name of "${K & string}" is known`
-          : R[K]
-        : `renameFields: "${K & string}" is not a field of this resource`;
-    };
+  : [keyof R] extends [Allowed]
+    ? string extends R[keyof R]
+      ? RenameErrors<R, Allowed>
+      : unknown
+    : RenameErrors<R, Allowed>;
+
+type RenameErrors<R, Allowed> = {
+  readonly [K in keyof R]: K extends Allowed
+    ? string extends R[K]
+      ? `renameFields: write the object \`as const\` so that the API name of "${K & string}" is known`
+      : R[K]
+    : `renameFields: "${K & string}" is not a field of this resource`;
+};
 
 /**
  * What `Self` (a Resource class passed as its own second type argument) must satisfy: the object-keyed

@@ -20,15 +20,21 @@ export type IsAny<T> = 0 extends 1 & T ? true : false;
  */
 export type RawDocumentOf<M> = M extends { castObject(...args: any[]): infer Raw } ? Raw : any;
 
-/** The hydrated document type of a model (what `new Model()` and `findOne()` give): hooks receive these. */
-export type DocumentOf<M> = IsAny<RawDocumentOf<M>> extends true
-  ? AnyDocument
-  : M extends { hydrate(...args: any[]): infer Hydrated }
-    ? Hydrated
-    : AnyDocument;
+/**
+ * The hydrated document type of a model (what `new Model()` and `findOne()` give): hooks receive these.
+ * `AnyDocument` for untyped models; `any` for `any` (the library's "any resource" positions, where a
+ * typed hook is then compared with nothing).
+ */
+export type DocumentOf<M> = IsAny<M> extends true
+  ? any
+  : IsAny<RawDocumentOf<M>> extends true
+    ? AnyDocument
+    : M extends { hydrate(...args: any[]): infer Hydrated }
+      ? Hydrated
+      : AnyDocument;
 
-/** The query type of a model's lookups, as `hasReadPermission` receives it. */
-export type QueryOf<M> = IsAny<RawDocumentOf<M>> extends true ? Query<any, any> : Query<any, DocumentOf<M>, any, RawDocumentOf<M>, any, any>;
+/** The query type of a model's lookups, as `hasReadPermission` receives it (`any` for `any`, as above). */
+export type QueryOf<M> = IsAny<M> extends true ? any : IsAny<RawDocumentOf<M>> extends true ? Query<any, any> : Query<any, DocumentOf<M>, any, RawDocumentOf<M>, any, any>;
 
 /** Whether names of this model's paths can be checked (its raw document type is known). */
 export type IsTyped<M> = IsAny<RawDocumentOf<M>> extends true ? false : true;
