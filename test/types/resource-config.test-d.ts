@@ -18,6 +18,7 @@ import {
   type DocumentOf,
   type FieldNameOf,
   type ModelOf,
+  type OperatorSpec,
   type PlainDocument,
   type QueryOf,
   type RawDocumentOf,
@@ -217,6 +218,36 @@ export class SaveRelatedTypo extends Resource<typeof Post> {
 export class WrongModel extends Resource<typeof Post, WrongModel> {
   // @ts-expect-error -- the document must be the model the class is typed with
   document = User;
+}
+
+export class OrderingComputed extends Resource<typeof Post, OrderingComputed> {
+  document = Post;
+  fields = ['id', 'summary'] as const;
+  // @ts-expect-error -- a computed field is not a stored path: sorting by it would do nothing
+  allowedOrdering = ['summary'] as const;
+  summary(): string {
+    return '';
+  }
+}
+
+// ---- documented ways around the limits (docs/resources.md, "Limits") ----------------------------
+
+// A subclass that redeclares a list: the parent declares it with a union element type.
+class ListedPostResource extends Resource<typeof Post, ListedPostResource> {
+  document = Post;
+  fields: readonly FieldNameOf<typeof Post, ListedPostResource>[] = ['id', 'title', 'tags'];
+}
+export class ShortPostResource extends ListedPostResource {
+  fields = ['id', 'title'] as const;
+}
+export class BrokenShortPostResource extends ListedPostResource {
+  // @ts-expect-error -- still checked against the parent's element type
+  fields = ['id', 'titel'] as const;
+}
+// A filter key a custom operator invents: `Record<string, …>` leaves that resource's filter keys unchecked.
+export class CustomKeyResource extends Resource<typeof Post, CustomKeyResource> {
+  document = Post;
+  filters: Record<string, readonly OperatorSpec[]> = { near: [ops.Exact] };
 }
 
 // ---- hooks get the model's types -----------------------------------------------------------------
