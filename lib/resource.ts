@@ -341,7 +341,7 @@ export class Resource<M extends AnyModel = AnyModel, Self extends ResourceCheck<
   async readableQuery(ctx: RequestContext, filter?: Record<string, unknown>): Promise<AnyQuery> {
     const base = this.getQueryset(ctx);
     if (!isQuery(base)) throw new TypeError(`${this.meta.name}.getQueryset must return a Mongoose query.`);
-    const query = await narrowForReader(this, ctx, base);
+    const query = await narrowForReader(untyped(this), ctx, base);
     if (filter) andInto(query, filter);
     return query;
   }
@@ -397,7 +397,7 @@ export class Resource<M extends AnyModel = AnyModel, Self extends ResourceCheck<
   async createObject(ctx: RequestContext, data: PlainDocument): Promise<AnyDocument> {
     const doc = new this.document(data) as AnyDocument;
     await this.validateDocument(doc);
-    await authorizeWrite(this, 'hasAddPermission', ctx, doc);
+    await authorizeWrite(untyped(this), 'hasAddPermission', ctx, doc);
     await this.saveDocument(doc);
     return doc;
   }
@@ -407,7 +407,7 @@ export class Resource<M extends AnyModel = AnyModel, Self extends ResourceCheck<
    * keys sent, validates and saves.
    */
   async updateObject(ctx: RequestContext, doc: AnyDocument, data: PlainDocument): Promise<AnyDocument> {
-    await authorizeWrite(this, 'hasChangePermission', ctx, doc);
+    await authorizeWrite(untyped(this), 'hasChangePermission', ctx, doc);
     this.applyChanges(doc, data);
     await this.validateDocument(doc);
     await this.saveDocument(doc);
@@ -420,7 +420,7 @@ export class Resource<M extends AnyModel = AnyModel, Self extends ResourceCheck<
    * Returns how many were saved.
    */
   async updateObjects(ctx: RequestContext, docs: AnyDocument[], data: PlainDocument): Promise<number> {
-    for (const doc of docs) await authorizeWrite(this, 'hasChangePermission', ctx, doc);
+    for (const doc of docs) await authorizeWrite(untyped(this), 'hasChangePermission', ctx, doc);
     for (const doc of docs) {
       this.applyChanges(doc, data);
       await this.validateDocument(doc);
@@ -448,7 +448,7 @@ export class Resource<M extends AnyModel = AnyModel, Self extends ResourceCheck<
    * another request removed it first.
    */
   async deleteObject(ctx: RequestContext, doc: AnyDocument): Promise<void> {
-    await authorizeWrite(this, 'hasDeletePermission', ctx, doc);
+    await authorizeWrite(untyped(this), 'hasDeletePermission', ctx, doc);
     const result = (await this.runWrite((session) => withSession(doc, doc.deleteOne(writeOptions(this.document, session))))) as { deletedCount?: number } | undefined;
     // A delete made conditional by If-Match that found the version moved on deleted nothing.
     if (result?.deletedCount === 0 && isGuarded(doc)) throw new PreconditionFailed();
@@ -463,7 +463,7 @@ export class Resource<M extends AnyModel = AnyModel, Self extends ResourceCheck<
    * deletes conditional. Returns how many were removed.
    */
   async deleteObjects(ctx: RequestContext, docs: AnyDocument[]): Promise<number> {
-    for (const doc of docs) await authorizeWrite(this, 'hasDeletePermission', ctx, doc);
+    for (const doc of docs) await authorizeWrite(untyped(this), 'hasDeletePermission', ctx, doc);
     if (docs.length === 0) return 0;
     const guarded = docs.some((doc) => isGuarded(doc));
     const filter = guarded ? { $or: docs.map((doc) => ({ _id: doc._id, ...(doc.$where as Record<string, unknown>) })) } : { _id: { $in: docs.map((doc) => doc._id) } };
