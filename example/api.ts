@@ -12,6 +12,7 @@ import {
   ops,
   type PlainDocument,
 } from '../lib/index.js';
+import { explorer } from './explorer.js';
 import type { ExampleModels } from './models.js';
 
 export interface ExampleOptions {
@@ -19,7 +20,8 @@ export interface ExampleOptions {
   apiKey: string;
 }
 
-export function createApp({ User, Post, Media, Image, Video }: ExampleModels, { apiKey }: ExampleOptions): Koa {
+/** The example's views on a MongoRest, which also serves `/api/openapi.json`. */
+export function createApi({ User, Post, Media, Image, Video }: ExampleModels, { apiKey }: ExampleOptions): MongoRest {
   // Reads are open; every write needs the API key. Methods not listed are refused to everyone.
   const writesNeedKey = {
     authenticationMethods: [new ApiKeyAuthentication({ keys: [apiKey] }), AnonymousAuthentication],
@@ -53,6 +55,7 @@ export function createApp({ User, Post, Media, Image, Video }: ExampleModels, { 
       'content.lang': [ops.Exact],
     };
     defaultLimit = 20;
+    computedSchemas = { summary: { type: 'string', maxLength: 60, description: 'The first words of the content.' } };
 
     /** A computed field: the first words of the content. */
     summary(post: PlainDocument): string {
@@ -86,6 +89,7 @@ export function createApp({ User, Post, Media, Image, Video }: ExampleModels, { 
 
   class PostView extends ResourceView {
     resource = PostResource;
+    schemaEndpoint = true; // GET /api/posts/schema
     methods = [methods.List, methods.Fetch, methods.Create, methods.Update, methods.BulkUpdate, methods.Delete];
     authenticationMethods = writesNeedKey.authenticationMethods;
     permissions = writesNeedKey.permissions;
@@ -98,12 +102,21 @@ export function createApp({ User, Post, Media, Image, Video }: ExampleModels, { 
     permissions = writesNeedKey.permissions;
   }
 
-  const api = new MongoRest({ prefix: '/api' });
+  const api = new MongoRest({
+    prefix: '/api',
+    openapi: { info: { title: 'Example blog API', version: '1.0.0', description: 'Users, posts and media. Reads are open; writes need `X-API-Key`.' } },
+  });
   api.register(UserView, { url: '/users/' });
   api.register(PostView, { url: '/posts/' });
   api.register(MediaView, { url: '/media/' });
+  return api;
+}
 
+/** The example app: the API under `/api/`, its explorer at `/api/docs`. */
+export function createApp(models: ExampleModels, options: ExampleOptions): Koa {
+  const api = createApi(models, options);
   const app = new Koa();
+  app.use(explorer({ path: '/api/docs', documentUrl: '/api/openapi.json' }));
   app.use(api.routes()).use(api.allowedMethods());
   return app;
 }

@@ -50,4 +50,13 @@ export {
   InternalServerError,
   type ErrorBody,
 } from './errors.js';
+export type {
+  OpenApiDocument,
+  OpenApiOptions,
+  OpenApiInfo,
+  OpenApiServer,
+  OpenApiSecurityScheme,
+  JsonSchema,
+} from './openapi/types.js';
+export type { ServeOpenApiOptions } from './openapi/serve.js';
 export type { AnyDocument, AnyModel, AnyQuery, PlainDocument, RequestContext } from './types.js';

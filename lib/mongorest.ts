@@ -5,6 +5,7 @@
  */
 import Router from '@koa/router';
 import type { Middleware } from 'koa';
+import { instantiateStrategies } from './auth/authentication.js';
 import { existingRequestDeadline } from './deadline/request-deadline.js';
 import { GatewayTimeout, NotFound } from './errors.js';
 import { filterTargetOf } from './handlers/shared.js';
@@ -15,7 +16,11 @@ import { resolveIdempotency, type IdempotencySetting } from './idempotency/optio
 import type { MethodMarker } from './methods.js';
 import { cursorKey } from './query/cursor.js';
 import { compileFilters } from './query/filters.js';
-import { metaOf } from './resource-meta.js';
+import { describeApi, standaloneSchema, type DescribedApi } from './openapi/document.js';
+import { answerJson, type ServeOpenApiOptions } from './openapi/serve.js';
+import { viewSource } from './openapi/source.js';
+import type { OpenApiDocument, OpenApiOptions } from './openapi/types.js';
+import { metaOf, type ResourceMeta } from './resource-meta.js';
 import type { RequestContext } from './types.js';
 import { ViewBinding, type ResourceViewClass, type ServeSettings } from './view.js';
 import { checkRelationInputs } from './write/nested.js';
@@ -48,6 +53,12 @@ export interface MongoRestOptions {
    * called for a client that closed the connection mid-request (see docs/http.md).
    */
   onError?: (error: unknown, ctx: RequestContext) => void;
+  /**
+   * Serve the OpenAPI document at `<prefix><path>` (GET; default path `/openapi.json`, public unless
+   * `authenticationMethods` are given). `true` serves it with the defaults. Its `info`/`servers` are
+   * also the defaults of `api.openapi()`.
+   */
+  openapi?: boolean | ServeOpenApiOptions;
 }
 
 export interface RegisterOptions {
@@ -67,6 +78,11 @@ export class MongoRest {
   private readonly onError: (error: unknown, ctx: RequestContext) => void;
   private readonly bindings = new Map<string, ViewBinding>();
   private readonly names = new Set<string>();
+  /** Registered views in registration order, with their names (the document lists them so). */
+  private readonly registered: { name: string; binding: ViewBinding }[] = [];
+  private readonly openapiDefaults: OpenApiOptions;
+  /** The served description, built on first use after the last registration. */
+  private described?: { api: DescribedApi; text: string; schemas: Map<string, string> };
 
   constructor(options: MongoRestOptions = {}) {
     this.prefix = normalizePrefix(options.prefix ?? '');
@@ -78,6 +94,55 @@ export class MongoRest {
       idempotency: resolveIdempotency(options.idempotency),
     };
     this.onError = options.onError ?? defaultOnError;
+    const { path = '/openapi.json', authenticationMethods = [], ...documentOptions } = typeof options.openapi === 'object' ? options.openapi : {};
+    this.openapiDefaults = documentOptions;
+    if (options.openapi) {
+      if (typeof path !== 'string' || !path.startsWith('/') || routeSyntax.test(path)) {
+        throw new TypeError(`openapi.path must be a literal path starting with "/" (got ${JSON.stringify(path)}).`);
+      }
+      const strategies = instantiateStrategies(authenticationMethods);
+      // Registered before any view, so a view at the prefix root cannot shadow it.
+      this.router.get('openapi', path, this.guarded(undefined, (ctx) => answerJson(ctx, strategies, () => this.description().text, 'application/json')));
+    }
+  }
+
+  /**
+   * The OpenAPI 3.1 document of the views registered so far, generated from the same resolved
+   * configuration that serves requests. `options` default to those given as `new MongoRest({ openapi })`.
+   *
+   * @example
+   * ```ts
+   * const api = new MongoRest({ prefix: '/api' });
+   * api.register(PostView, { url: '/posts/' });
+   * const document = api.openapi({ info: { title: 'Blog API', version: '1.2.0' } });
+   * await writeFile('openapi.json', JSON.stringify(document, null, 2));
+   * ```
+   */
+  openapi(options?: OpenApiOptions): OpenApiDocument {
+    return describeApi(this.viewSources(), options ?? this.openapiDefaults).document;
+  }
+
+  private viewSources() {
+    return this.registered.map(({ name, binding }) => viewSource(name, binding));
+  }
+
+  private description(): { api: DescribedApi; text: string; schemas: Map<string, string> } {
+    if (!this.described) {
+      const api = describeApi(this.viewSources(), this.openapiDefaults);
+      this.described = { api, text: JSON.stringify(api.document), schemas: new Map() };
+    }
+    return this.described;
+  }
+
+  /** The JSON Schema text of the documents of the view registered as `name`. */
+  private schemaText(name: string): string {
+    const { api, schemas } = this.description();
+    let text = schemas.get(name);
+    if (text === undefined) {
+      text = JSON.stringify(standaloneSchema(api.document, api.outputs.get(name)!));
+      schemas.set(name, text);
+    }
+    return text;
   }
 
   /** Registers a view class (instantiated once, here); throws on configuration errors. */
@@ -111,7 +176,14 @@ export class MongoRest {
     const binding = new ViewBinding(view, this.prefix + base, url.endsWith('/'), this.settings);
     this.bindings.set(base, binding);
     this.names.add(name);
+    this.registered.push({ name, binding });
+    this.described = undefined;
     this.router.all(name, `${base}{/}`, this.endpoint(binding, 'collection'));
+    if (view.schemaEndpoint === true) {
+      // Before the item route, which would take `schema` for a pk.
+      const answer = (ctx: RequestContext) => answerJson(ctx, binding.strategies, () => this.schemaText(name), 'application/schema+json');
+      this.router.get(`${name}-schema`, `${base}/schema{/}`, this.guarded(binding.meta, answer));
+    }
     this.router.all(`${name}-item`, `${base}/:pk{/}`, this.endpoint(binding, 'item'));
     return this;
   }
@@ -137,12 +209,17 @@ export class MongoRest {
   }
 
   private endpoint(binding: ViewBinding, target: 'collection' | 'item'): Middleware {
+    return this.guarded(binding.meta, (ctx) => binding.serve(ctx, target, ctx.params?.pk as string | undefined));
+  }
+
+  /** Runs `serve`, answering whatever it throws as a JSON error. */
+  private guarded(meta: ResourceMeta | undefined, serve: (ctx: RequestContext) => Promise<void>): Middleware {
     return async (ctx) => {
       quietClientAborts(ctx);
       try {
-        await binding.serve(ctx, target, ctx.params?.pk as string | undefined);
+        await serve(ctx);
       } catch (thrown) {
-        const mapped = toHttpError(thrown, binding.meta);
+        const mapped = toHttpError(thrown, meta);
         const { unexpected } = mapped;
         // Writes of this request still running (other saves of a bulk update) are cancelled unless sent.
         // Once one may have reached the server, "unavailable, retry" would be a lie (a retry could apply

@@ -7,6 +7,7 @@ import { isModel } from './guards.js';
 import type { Schema } from 'mongoose';
 import type { AnyModel } from './types.js';
 import type { Resource } from './resource.js';
+import type { JsonSchema } from './openapi/types.js';
 import { checkRelationConfig } from './serialize/relations-config.js';
 
 export interface ResourceMeta {
@@ -21,6 +22,8 @@ export interface ResourceMeta {
   readonly optionalFields: readonly string[];
   /** Fields that are methods of the resource: `method(doc, ctx)` gives the value. */
   readonly computed: ReadonlySet<string>;
+  /** JSON Schemas the resource declares for computed fields (`computedSchemas`), by internal name. */
+  readonly computedSchemas: ReadonlyMap<string, JsonSchema>;
   /** Internal names accepted in request bodies. */
   readonly writable: ReadonlySet<string>;
   /** API name → internal name, for every selectable field (renamed or not). */
@@ -122,6 +125,24 @@ function resolveMeta(resource: Resource): ResourceMeta {
   if (resource.requireIfMatch && typeof schema.get('versionKey') !== 'string') {
     throw new TypeError(`${name}.requireIfMatch needs a version key on the schema (it has versionKey: false).`);
   }
+  const computedSchemas = checkComputedSchemas(resource, name, computed);
 
-  return { name, model, schema, fields, storedPaths: schemaFields, optionalFields, computed, writable, byApiName, apiNames, ordering };
+  return { name, model, schema, fields, storedPaths: schemaFields, optionalFields, computed, computedSchemas, writable, byApiName, apiNames, ordering };
+}
+
+/** `computedSchemas` may only describe computed fields, each with a schema object. */
+function checkComputedSchemas(resource: Resource, name: string, computed: ReadonlySet<string>): ReadonlyMap<string, JsonSchema> {
+  const declared: unknown = resource.computedSchemas ?? {};
+  if (typeof declared !== 'object' || declared === null || Array.isArray(declared)) {
+    throw new TypeError(`${name}.computedSchemas must be an object: { computedField: JSON Schema }.`);
+  }
+  const schemas = new Map<string, JsonSchema>();
+  for (const [field, schema] of Object.entries(declared)) {
+    if (!computed.has(field)) throw new TypeError(`${name}.computedSchemas names ${JSON.stringify(field)}, which is not a computed field.`);
+    if (typeof schema !== 'object' || schema === null || Array.isArray(schema)) {
+      throw new TypeError(`${name}.computedSchemas[${JSON.stringify(field)}] must be a JSON Schema object.`);
+    }
+    schemas.set(field, schema as JsonSchema);
+  }
+  return schemas;
 }

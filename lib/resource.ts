@@ -12,6 +12,7 @@ import { duplicateConflict, duplicateFields, isDuplicateKeyError, sharedUniqueVa
 import { RequestDeadline } from './deadline/request-deadline.js';
 import { runGatedWrite, writeOptions, type ClientSession } from './deadline/write-gate.js';
 import { isDatabaseUnavailable, withDeadline } from './http/database.js';
+import type { JsonSchema } from './openapi/types.js';
 import type { OperatorSpec } from './query/operators.js';
 import { parsePage, splitList, firstValue, type PagePlan } from './query/params.js';
 import { andInto } from './query/conditions.js';
@@ -205,6 +206,11 @@ export class Resource<M extends AnyModel = AnyModel, Self extends ResourceCheck<
   childDocumentResources: Record<string, ResourceClass> = {};
   /** Discriminator used on create when the body names none. */
   defaultChildResourceDocument?: string;
+  /**
+   * JSON Schemas of computed fields for the OpenAPI document (internal names), e.g.
+   * `{ initials: { type: 'string', maxLength: 3 } }`. A computed field without one is described as any value.
+   */
+  computedSchemas: Record<string, JsonSchema> = {};
   /** `{ apiField: [operators] }`; dotted keys filter sub-document paths. */
   filters: Record<string, readonly OperatorSpec[]> = {};
   /** API field names that `_order_by` may use, either direction. */

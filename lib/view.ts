@@ -52,6 +52,11 @@ export class ResourceView<R extends Resource<any, any> = Resource> {
   authenticationMethods: AuthenticationSpec[] = [];
   /** Optional `{ MethodName: rule }` table (`allow`, `role('admin')`, …); when set, unlisted methods are refused. */
   permissions?: MethodPermissions;
+  /**
+   * Serve `GET <collection URL>schema`: the resource's JSON Schema (the same as in the OpenAPI
+   * document), authenticated like the view's other URLs.
+   */
+  schemaEndpoint = false;
 
   /** Narrows every lookup (list, fetch, update, delete, bulk); return the query, e.g. `query.where({ owner })`. */
   hasReadPermission(_ctx: RequestContext, query: QueryOf<ModelOf<R>>): MaybePromise<QueryOf<ModelOf<R>>> {
@@ -103,7 +108,7 @@ export class ViewBinding {
     /** Full path of the collection, prefix included, without trailing slash (`/api/posts`). */
     readonly path: string,
     /** Whether item URLs are written with a trailing slash (as the view's URL was registered). */
-    private readonly trailingSlash: boolean,
+    readonly trailingSlash: boolean,
     private readonly settings: ServeSettings,
   ) {
     for (const marker of view.methods) this.byRoute[marker.target].set(marker.verb, marker);

@@ -4,6 +4,7 @@
  * Fail closed: only a literal `true` lets a request through, and a strategy that throws answers 500.
  */
 import { Unauthorized } from '../errors.js';
+import type { OpenApiSecurityScheme } from '../openapi/types.js';
 import type { MaybePromise, RequestContext } from '../types.js';
 
 /**
@@ -30,6 +31,13 @@ import type { MaybePromise, RequestContext } from '../types.js';
  * ```
  */
 export abstract class AuthenticationBase {
+  /**
+   * How the OpenAPI document describes this strategy (a security scheme object), declared on the class:
+   * `static openapi = { type: 'apiKey', in: 'header', name: 'X-Secret' } as const`. Built-in strategies
+   * need none; a strategy without one is named in the operations' descriptions only.
+   */
+  static openapi?: OpenApiSecurityScheme;
+
   /** Sent as `WWW-Authenticate` on a 401 (e.g. `Bearer`); none when unset. */
   scheme?: string;
 

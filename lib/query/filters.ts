@@ -61,7 +61,7 @@ function assertTrusted(fragment: unknown, operator: Operator): Record<string, un
 const compiled = new WeakMap<FilterTarget, CompiledFilters>();
 
 /** The filter table of `target`, compiled once per target object (not on every request). */
-function compiledFor(target: FilterTarget): CompiledFilters {
+export function compiledFiltersOf(target: FilterTarget): CompiledFilters {
   let table = compiled.get(target);
   if (!table) {
     table = compileFilters(target);
@@ -76,7 +76,7 @@ function compiledFor(target: FilterTarget): CompiledFilters {
  * keys and values are a 400 (`BadRequest`), decided before the database is touched.
  */
 export function buildFilter(query: QueryValues, target: FilterTarget, options: FilterOptions): Record<string, unknown> {
-  const { fields } = compiledFor(target);
+  const { fields } = compiledFiltersOf(target);
   const clauses: Record<string, unknown>[] = [];
   for (const key of Object.keys(query)) {
     if (reservedParams.has(key)) continue;

@@ -1,0 +1,142 @@
+/**
+ * Path items and operations: one path item per collection and item URL (as registered), one operation
+ * per enabled method with a stable `operationId` (`listPosts`, `fetchPost`, `createPost`, `updatePost`,
+ * `bulkUpdatePosts`, `deletePost`), a tag per view, parameters, request bodies, responses and security.
+ */
+import type { MethodName } from '../methods.js';
+import type { SchemaComponents } from './components.js';
+import { UniqueNames, pascalCase, plural } from './names.js';
+import { countParameter, fieldsParameter, filterParametersOf, idParameter, orderParameter, pageParameters } from './parameters.js';
+import { errorResponseNames, errorStatuses, refusals } from './responses.js';
+import type { SecuritySchemes } from './security.js';
+import type { ViewSource } from './source.js';
+import type { JsonSchema, OpenApiHttpMethod, OpenApiOperation, OpenApiParameter, OpenApiPathItem, OpenApiResponse } from './types.js';
+
+/** What building the operations of a document shares. */
+export interface OperationContext {
+  readonly schemas: SchemaComponents;
+  readonly security: SecuritySchemes;
+  readonly operationIds: UniqueNames;
+  readonly tags: UniqueNames;
+}
+
+const httpMethod: Record<MethodName, OpenApiHttpMethod> = {
+  List: 'get',
+  Fetch: 'get',
+  Create: 'post',
+  Update: 'put',
+  BulkUpdate: 'put',
+  Delete: 'delete',
+};
+
+const json = (schema: JsonSchema) => ({ 'application/json': { schema } });
+const errorRef = (status: keyof typeof errorResponseNames) => ({ $ref: `#/components/responses/${errorResponseNames[status]}` });
+
+/** The path items of one view, keyed by path, and its tag. */
+export function viewPaths(view: ViewSource, context: OperationContext): { tag: { name: string; description: string }; paths: Record<string, OpenApiPathItem> } {
+  const singular = pascalCase(view.name);
+  const many = plural(singular);
+  const tag = { name: context.tags.claim(many), description: `${view.viewName} at \`${view.collectionPath}\`.` };
+  const { schemas } = context;
+  const resource = view.resource;
+  const paths: Record<string, OpenApiPathItem> = {};
+  const names = resourceWords(view);
+
+  const operation = (method: MethodName, id: string, summary: string, parameters: OpenApiParameter[], success: Record<string, OpenApiResponse>, body?: JsonSchema): OpenApiOperation => {
+    const responses: OpenApiOperation['responses'] = { ...success };
+    for (const status of errorStatuses(view, method)) responses[status] = errorRef(status);
+    const { anonymousPasses } = refusals(view, method);
+    const { security, undescribed } = context.security.requirements(view.strategies, anonymousPasses);
+    const op: OpenApiOperation = { operationId: context.operationIds.claim(id), summary, tags: [tag.name], responses };
+    if (parameters.length > 0) op.parameters = parameters;
+    if (body) op.requestBody = { required: true, content: json(body) };
+    if (security) op.security = security;
+    if (undescribed.length > 0) op.description = `Also authenticated by ${undescribed.join(', ')} (not described in this document).`;
+    return op;
+  };
+
+  const objectResponse = (description: string, headers?: OpenApiResponse['headers']): OpenApiResponse => ({
+    description,
+    ...(headers ? { headers } : {}),
+    content: json(schemas.output(resource)),
+  });
+  const fields = fieldsParameter(resource);
+  const id = idParameter(resource);
+
+  for (const marker of view.methods) {
+    const onItem = marker.target === 'item';
+    const path = onItem ? view.itemPath : view.collectionPath;
+    const item = (paths[path] ??= {});
+    if (onItem) item.parameters = [id];
+    let op: OpenApiOperation;
+    switch (marker.name) {
+      case 'List': {
+        const parameters = [...pageParameters(resource), fields, ...optional(orderParameter(resource)), countParameter, ...filterParametersOf(resource)];
+        op = operation('List', `list${many}`, `List ${names.many}`, parameters, { '200': { description: `A page of ${names.many}.`, content: json(schemas.list(resource)) } });
+        break;
+      }
+      case 'Fetch':
+        op = operation('Fetch', `fetch${singular}`, `Fetch ${names.one}`, [fields], { '200': objectResponse(`The ${names.word}.`) });
+        break;
+      case 'Create':
+        op = operation(
+          'Create',
+          `create${singular}`,
+          `Create ${names.one}`,
+          [fields],
+          { '201': objectResponse(`The ${names.word} as stored.`, { Location: { $ref: '#/components/headers/Location' } }) },
+          schemas.create(resource),
+        );
+        break;
+      case 'Update':
+        op = operation('Update', `update${singular}`, `Update ${names.one}`, [fields], { '200': objectResponse(`The ${names.word} as stored.`) }, schemas.update(resource));
+        break;
+      case 'BulkUpdate':
+        op = operation(
+          'BulkUpdate',
+          `bulkUpdate${many}`,
+          `Update every ${names.word} matching the filters`,
+          filterParametersOf(resource).map((parameter) => parameter),
+          {
+            '200': {
+              description: 'How many documents were changed.',
+              content: json(schemas.shared('BulkUpdateResult', { type: 'object', properties: { count: { type: 'integer', minimum: 0 } }, required: ['count'] })),
+            },
+          },
+          schemas.bulkUpdate(resource),
+        );
+        op.description = [op.description, 'A query key that names no declared filter is refused (400), so a typo never widens the update.'].filter(Boolean).join(' ');
+        break;
+      case 'Delete':
+        op = operation('Delete', `delete${singular}`, `Delete ${names.one}`, [], { '204': { description: 'Deleted.' } });
+        break;
+    }
+    item[httpMethod[marker.name]] = op;
+  }
+
+  if (view.schemaPath !== undefined) {
+    const op = operation('Fetch', `get${singular}Schema`, `JSON Schema of ${names.one}`, [], {
+      '200': { description: `The JSON Schema of ${names.one}, as in this document.`, content: { 'application/schema+json': { schema: { type: 'object' } } } },
+    });
+    // Authenticated like the view's other URLs; no permission table, no database.
+    const { unauthorized } = refusals({ ...view, permissions: undefined }, 'Fetch');
+    op.responses = { '200': op.responses['200']!, ...(unauthorized ? { '401': errorRef('401') } : {}) };
+    const { security } = context.security.requirements(view.strategies, true);
+    if (security) op.security = security;
+    else delete op.security;
+    paths[view.schemaPath] = { get: op };
+  }
+  return { tag, paths };
+}
+
+function optional<T>(value: T | undefined): T[] {
+  return value === undefined ? [] : [value];
+}
+
+/** How summaries name the documents: "a post", "posts". */
+function resourceWords(view: ViewSource): { one: string; many: string; word: string } {
+  const word = view.name.replace(/[^A-Za-z0-9]+/g, ' ').trim().toLowerCase() || 'document';
+  const many = plural(word);
+  const article = /^[aeiou]/.test(word) ? 'an' : 'a';
+  return { one: `${article} ${word}`, many, word };
+}

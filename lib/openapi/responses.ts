@@ -1,0 +1,141 @@
+/**
+ * Responses: the shared error responses (`components.responses`, with their body schemas and headers),
+ * and which statuses each operation can give — 401/403 only where authentication or permissions can
+ * refuse, 409 where a unique index can conflict, 413/415 where a body is read.
+ */
+import { allow, authenticated } from '../auth/roles.js';
+import type { MethodName } from '../methods.js';
+import type { SchemaComponents } from './components.js';
+import { hasAnonymous } from './security.js';
+import { resourceSource, type ResourceSource, type ViewSource } from './source.js';
+import type { OpenApiHeader, OpenApiResponse } from './types.js';
+
+export type ErrorStatus = '400' | '401' | '403' | '404' | '405' | '409' | '413' | '415' | '503';
+
+/** Component names of the shared error responses, by status. */
+export const errorResponseNames: Record<ErrorStatus, string> = {
+  '400': 'BadRequest',
+  '401': 'Unauthorized',
+  '403': 'Forbidden',
+  '404': 'NotFound',
+  '405': 'MethodNotAllowed',
+  '409': 'Conflict',
+  '413': 'PayloadTooLarge',
+  '415': 'UnsupportedMediaType',
+  '503': 'ServiceUnavailable',
+};
+
+const json = (schema: Record<string, unknown>) => ({ 'application/json': { schema } });
+
+/** Fills `components.responses`, `components.headers` and the error body schemas. */
+export function sharedResponses(schemas: SchemaComponents): { responses: Record<string, OpenApiResponse>; headers: Record<string, OpenApiHeader> } {
+  const error = schemas.shared('Error', {
+    type: 'object',
+    properties: { error: { type: 'string', description: 'What went wrong, for people.' } },
+    required: ['error'],
+  });
+  const fieldErrors = { type: 'object', additionalProperties: { type: 'string' }, description: 'API path (`emails.1`) → message.' };
+  const badRequest = schemas.shared('BadRequestError', {
+    type: 'object',
+    description: 'A bad parameter or body (`error`), or values that failed validation (`field-errors`).',
+    properties: { error: { type: 'string' }, 'field-errors': fieldErrors },
+    minProperties: 1,
+  });
+  const conflict = schemas.shared('ConflictError', {
+    type: 'object',
+    properties: { error: { type: 'string' }, 'field-errors': fieldErrors },
+    required: ['error'],
+  });
+  const headers: Record<string, OpenApiHeader> = {
+    Location: { description: 'URL of the new document.', required: true, schema: { type: 'string' } },
+    Allow: { description: 'The methods this URL answers.', required: true, schema: { type: 'string' } },
+    RetryAfter: { description: 'Seconds to wait before retrying.', required: true, schema: { type: 'string', pattern: '^[0-9]+$' } },
+    WWWAuthenticate: { description: 'The schemes the strategies name (when any names one).', schema: { type: 'string' } },
+  };
+  const responses: Record<string, OpenApiResponse> = {
+    BadRequest: { description: 'Bad request: invalid parameter, filter or body, or validation failed.', content: json(badRequest) },
+    Unauthorized: {
+      description: 'No authentication strategy authorized the request.',
+      headers: { 'WWW-Authenticate': { $ref: '#/components/headers/WWWAuthenticate' } },
+      content: json(error),
+    },
+    Forbidden: { description: 'A permission refused the request.', content: json(error) },
+    NotFound: { description: 'No such document (or not visible to the caller).', content: json(error) },
+    MethodNotAllowed: {
+      description: 'The method is not enabled on this URL.',
+      headers: { Allow: { $ref: '#/components/headers/Allow' } },
+      content: json(error),
+    },
+    Conflict: { description: 'A unique value already exists.', content: json(conflict) },
+    PayloadTooLarge: { description: 'The body is larger than the limit.', content: json(error) },
+    UnsupportedMediaType: { description: 'The body is not JSON (`Content-Type: application/json`).', content: json(error) },
+    ServiceUnavailable: {
+      description: 'The database is unreachable or slower than the deadline; nothing was written.',
+      headers: { 'Retry-After': { $ref: '#/components/headers/RetryAfter' } },
+      content: json(error),
+    },
+  };
+  return { responses, headers };
+}
+
+const reads: ReadonlySet<MethodName> = new Set(['List', 'Fetch']);
+const itemMethods: ReadonlySet<MethodName> = new Set(['Fetch', 'Update', 'Delete']);
+const bodyMethods: ReadonlySet<MethodName> = new Set(['Create', 'Update', 'BulkUpdate']);
+
+/** Whether authentication or the permissions of `view` can refuse `method` with 401 and/or 403. */
+export function refusals(view: ViewSource, method: MethodName): { unauthorized: boolean; forbidden: boolean; anonymousPasses: boolean } {
+  const anonymous = hasAnonymous(view.strategies);
+  let unauthorized = view.strategies.length > 0 && !anonymous;
+  let forbidden = false;
+  let anonymousPasses = true;
+  if (view.permissions !== undefined) {
+    const rule = Object.hasOwn(view.permissions, method) ? view.permissions[method] : undefined;
+    if (rule === undefined) {
+      forbidden = true; // an unlisted method is refused to everyone
+      anonymousPasses = false;
+    } else if (rule === authenticated) {
+      unauthorized = true;
+      anonymousPasses = false;
+    } else if (rule !== allow) {
+      unauthorized = true;
+      forbidden = true;
+      anonymousPasses = false;
+    }
+  }
+  if ((method === 'Create' && view.hooks.add) || ((method === 'Update' || method === 'BulkUpdate') && view.hooks.change) || (method === 'Delete' && view.hooks.delete)) {
+    forbidden = true;
+  }
+  return { unauthorized, forbidden, anonymousPasses };
+}
+
+/** Whether a write of `source` can break a unique index (of its model or of a model it saves nested). */
+function canConflict(source: ResourceSource, seen = new Set<ResourceSource>()): boolean {
+  if (seen.has(source)) return false;
+  seen.add(source);
+  const unique = (indexes: [unknown, unknown][]) => indexes.some(([, options]) => (options as { unique?: boolean } | undefined)?.unique === true);
+  if (unique(source.meta.schema.indexes() as [unknown, unknown][])) return true;
+  // A polymorphic collection also writes the documents of its child types.
+  return [...(source.children?.byValue.values() ?? [])].some((entry) => entry.resourceClass !== source.key && canConflict(resourceSource(entry.resourceClass), seen));
+}
+
+/** The error statuses `method` of `view` can answer. */
+export function errorStatuses(view: ViewSource, method: MethodName): ErrorStatus[] {
+  const statuses: ErrorStatus[] = [];
+  if (method !== 'Fetch' && method !== 'Delete') statuses.push('400');
+  const { unauthorized, forbidden } = refusals(view, method);
+  if (unauthorized) statuses.push('401');
+  if (forbidden) statuses.push('403');
+  if (itemMethods.has(method)) statuses.push('404');
+  if (!reads.has(method) && method !== 'Delete' && writesCanConflict(view)) statuses.push('409');
+  if (bodyMethods.has(method)) statuses.push('413', '415');
+  statuses.push('503');
+  return statuses;
+}
+
+function writesCanConflict(view: ViewSource): boolean {
+  if (canConflict(view.resource)) return true;
+  return [...view.resource.saveRelated].some((field) => {
+    const related = view.resource.related.get(field);
+    return related !== undefined && canConflict(resourceSource(related));
+  });
+}

@@ -1,0 +1,116 @@
+/**
+ * What the generator reads, taken from the configuration the library resolved to serve requests — the
+ * resource meta, the compiled filter table, the discriminator table, the view's method table and
+ * strategies — so the document cannot say something the server does not do.
+ */
+import type { AuthenticationBase } from '../auth/authentication.js';
+import type { MethodPermissions } from '../auth/roles.js';
+import { filterTargetOf } from '../handlers/shared.js';
+import type { MethodMarker } from '../methods.js';
+import type { FilterField } from '../query/filter-keys.js';
+import { compiledFiltersOf } from '../query/filters.js';
+import type { PageSettings } from '../query/params.js';
+import type { ResourceClass } from '../resource.js';
+import { metaOf, type ResourceMeta } from '../resource-meta.js';
+import { childTableOf, type ChildTable } from '../serialize/children.js';
+import { ResourceView, type ViewBinding } from '../view.js';
+
+/** One resource class, as the generator sees it. */
+export interface ResourceSource {
+  /** The Resource class: identity for component names. */
+  readonly key: ResourceClass;
+  readonly meta: ResourceMeta;
+  /** Declared filters, compiled, in declaration order. */
+  readonly filters: readonly FilterField[];
+  /** Internal field → the resource class that serializes it. */
+  readonly related: ReadonlyMap<string, ResourceClass>;
+  /** Related fields whose nested objects are created/updated on write. */
+  readonly saveRelated: ReadonlySet<string>;
+  readonly paging: PageSettings;
+  /** The discriminator table, when the resource declares child resources. */
+  readonly children?: ChildTable;
+  /** For a child resource: the discriminator value of its own type. */
+  readonly ownType?: string;
+  readonly defaultChild?: string;
+}
+
+/** Which permission hooks of the view are the app's (they can refuse with 403). */
+export interface HookOverrides {
+  readonly add: boolean;
+  readonly change: boolean;
+  readonly delete: boolean;
+}
+
+/** One registered view. */
+export interface ViewSource {
+  /** The name it was registered under (route name): operation ids and tags derive from it. */
+  readonly name: string;
+  readonly viewName: string;
+  /** Collection URL, prefix included, in its registered (trailing-slash) form. */
+  readonly collectionPath: string;
+  /** Item URL template with `{id}`. */
+  readonly itemPath: string;
+  /** `GET <collection URL>schema`, when the view enables it. */
+  readonly schemaPath?: string;
+  readonly methods: readonly MethodMarker[];
+  readonly strategies: readonly AuthenticationBase[];
+  readonly permissions?: MethodPermissions;
+  readonly hooks: HookOverrides;
+  readonly resource: ResourceSource;
+}
+
+const sources = new WeakMap<ResourceClass, ResourceSource>();
+
+/** The generator's view of a resource class (cached per class, like the meta). */
+export function resourceSource(Class: ResourceClass): ResourceSource {
+  let source = sources.get(Class);
+  if (!source) {
+    source = describeResource(Class);
+    sources.set(Class, source);
+  }
+  return source;
+}
+
+function describeResource(Class: ResourceClass): ResourceSource {
+  const resource = new Class();
+  const meta = metaOf(resource);
+  const children = childTableOf(resource);
+  const declared = Object.keys(resource.filters ?? {});
+  const filters = [...compiledFiltersOf(filterTargetOf(resource)).fields].sort((a, b) => declared.indexOf(a.name) - declared.indexOf(b.name));
+  const own = children ? [...children.byValue.values()].find((entry) => entry.resourceClass === Class) : undefined;
+  return {
+    key: Class,
+    meta,
+    filters,
+    related: new Map(Object.entries(resource.relatedResources ?? {})),
+    saveRelated: new Set(resource.saveRelatedFields ?? []),
+    paging: { paginate: resource.paginate, defaultLimit: resource.defaultLimit, maxLimit: resource.maxLimit },
+    ...(children ? { children } : {}),
+    ...(own ? { ownType: own.value } : {}),
+    ...(resource.defaultChildResourceDocument !== undefined ? { defaultChild: resource.defaultChildResourceDocument } : {}),
+  };
+}
+
+const overridden = (view: ResourceView, hook: keyof ResourceView) => view[hook] !== ResourceView.prototype[hook];
+
+/** The generator's view of a registered view. */
+export function viewSource(name: string, binding: ViewBinding): ViewSource {
+  const { view } = binding;
+  const slash = binding.trailingSlash ? '/' : '';
+  return {
+    name,
+    viewName: view.constructor.name,
+    collectionPath: `${binding.path}${slash}`,
+    itemPath: `${binding.path}/{id}${slash}`,
+    ...(view.schemaEndpoint === true ? { schemaPath: `${binding.path}/schema` } : {}),
+    methods: view.methods,
+    strategies: binding.strategies,
+    ...(view.permissions !== undefined ? { permissions: view.permissions } : {}),
+    hooks: {
+      add: overridden(view, 'hasAddPermission'),
+      change: overridden(view, 'hasChangePermission'),
+      delete: overridden(view, 'hasDeletePermission'),
+    },
+    resource: resourceSource(view.resource),
+  };
+}

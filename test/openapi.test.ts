@@ -1,0 +1,424 @@
+/**
+ * The OpenAPI 3.1 document (issue 13): generated from the registered views, valid against the OpenAPI
+ * schema, served at `<prefix>/openapi.json`, with the per-view `<collection URL>schema` endpoint. The
+ * document's content is pinned on the example app; small apps pin authentication, permissions and
+ * configuration errors. (Responses matching the document: openapi-contract.test.ts.)
+ */
+import test from 'ava';
+import Koa from 'koa';
+import mongoose from 'mongoose';
+import request from 'supertest';
+import { createApi, createApp } from '../example/api.js';
+import { defineModels, type ExampleModels } from '../example/models.js';
+import { seed } from '../example/seed.js';
+import {
+  AnonymousAuthentication,
+  ApiKeyAuthentication,
+  AuthenticationBase,
+  BearerAuthentication,
+  MongoRest,
+  Resource,
+  ResourceView,
+  allow,
+  methods,
+  ops,
+  role,
+  type AnyDocument,
+  type AnyModel,
+  type OpenApiDocument,
+  type PlainDocument,
+  type RequestContext,
+} from '../lib/index.js';
+import { useTestDatabase } from './fixtures/database.js';
+import { TestMongoRest } from './fixtures/mongorest.js';
+import { assertValidOpenApi, openApiAjv } from './fixtures/openapi.js';
+
+const database = useTestDatabase(test, import.meta.url);
+let models: ExampleModels;
+let document: OpenApiDocument;
+let server: ReturnType<Koa['callback']>;
+
+test.before(async () => {
+  models = defineModels((await database.ready).connection);
+  await Promise.all([models.User.init(), models.Post.init(), models.Media.init()]);
+  await seed(models);
+  document = await assertValidOpenApi(createApi(models, { apiKey: 'key' }));
+  server = createApp(models, { apiKey: 'key' }).callback();
+});
+
+type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- reading a JSON document
+const doc = () => document as unknown as Json;
+const schemaOf = (name: string): Json => doc().components.schemas[name];
+const parameterNames = (operation: Json) => (operation.parameters as Json[] | undefined)?.map((parameter) => parameter.name) ?? [];
+
+let modelCount = 0;
+function freshModel(shape: Record<string, unknown> = { title: { type: String, required: true } }): AnyModel {
+  return database().connection.model(`OpenApiDoc${++modelCount}`, new mongoose.Schema(shape));
+}
+
+test('the example app describes one path item per collection and item URL, one operation per enabled method', (t) => {
+  t.is(document.openapi, '3.1.0');
+  t.deepEqual(document.info, {
+    title: 'Example blog API',
+    version: '1.0.0',
+    description: 'Users, posts and media. Reads are open; writes need `X-API-Key`.',
+  });
+  const operations = Object.entries(document.paths).flatMap(([path, item]) =>
+    Object.entries(item)
+      .filter(([method]) => method !== 'parameters')
+      .map(([method, operation]) => `${method.toUpperCase()} ${path} ${(operation as Json).operationId}`),
+  );
+  t.deepEqual(operations, [
+    'GET /api/users/ listUsers',
+    'POST /api/users/ createUser',
+    'GET /api/users/{id}/ fetchUser',
+    'PUT /api/users/{id}/ updateUser',
+    'DELETE /api/users/{id}/ deleteUser',
+    'GET /api/posts/ listPosts',
+    'POST /api/posts/ createPost',
+    'PUT /api/posts/ bulkUpdatePosts',
+    'GET /api/posts/{id}/ fetchPost',
+    'PUT /api/posts/{id}/ updatePost',
+    'DELETE /api/posts/{id}/ deletePost',
+    'GET /api/posts/schema getPostSchema',
+    'GET /api/media/ listMedia',
+    'POST /api/media/ createMedia',
+    'GET /api/media/{id}/ fetchMedia',
+    'PUT /api/media/{id}/ updateMedia',
+    'DELETE /api/media/{id}/ deleteMedia',
+  ]);
+  t.deepEqual(
+    document.tags.map((tag) => tag.name),
+    ['Users', 'Posts', 'Media'],
+  );
+  t.deepEqual(doc().paths['/api/posts/'].get.tags, ['Posts']);
+  t.is(doc().paths['/api/posts/'].get.summary, 'List posts');
+  t.deepEqual(doc().paths['/api/posts/{id}/'].parameters, [
+    { name: 'id', in: 'path', required: true, description: 'The document’s id (an id that cannot be one answers 404).', schema: { type: 'string', pattern: '^[0-9a-fA-F]{24}$' } },
+  ]);
+});
+
+test('list parameters: paging with maxLimit, _fields and _order_by as enums, _count, one per filter key and operator', (t) => {
+  const list = doc().paths['/api/posts/'].get;
+  t.deepEqual(parameterNames(list), [
+    '_skip',
+    '_limit',
+    '_fields',
+    '_order_by',
+    '_count',
+    'title',
+    'title__icontains',
+    'title__startswith',
+    'author',
+    'tags',
+    'tags__in',
+    'published',
+    'created__gte',
+    'created__lt',
+    'content__lang',
+  ]);
+  const byName = Object.fromEntries((list.parameters as Json[]).map((parameter) => [parameter.name, parameter]));
+  t.deepEqual(byName._limit.schema, { type: 'integer', minimum: 0, maximum: 100, default: 20 });
+  t.deepEqual(byName._fields.schema.items.enum, ['id', 'title', 'author', 'content', 'tags', 'published', 'created', 'summary', '_all']);
+  t.is(byName._fields.style, 'form');
+  t.false(byName._fields.explode);
+  t.deepEqual(byName._order_by.schema.items.enum, ['title', '-title', 'created', '-created']);
+  t.deepEqual(byName._count.schema, { type: 'boolean' });
+  t.deepEqual(byName.title__startswith.schema, { type: 'string', maxLength: 1000 });
+  t.deepEqual(byName.author.schema, { type: 'string', pattern: '^[0-9a-fA-F]{24}$' });
+  t.deepEqual(byName.tags__in.schema, { type: 'array', items: { type: 'string' } });
+  t.like(byName.tags__in, { style: 'form', explode: false });
+  t.deepEqual(byName.published.schema, { type: 'boolean' });
+  t.deepEqual(byName.created__gte.schema, { type: 'string', format: 'date-time' });
+  // Bulk updates take the filters (strictly) and nothing else; item methods take _fields only.
+  t.deepEqual(parameterNames(doc().paths['/api/posts/'].put), parameterNames(list).slice(5));
+  t.deepEqual(parameterNames(doc().paths['/api/posts/{id}/'].get), ['_fields']);
+  t.deepEqual(parameterNames(doc().paths['/api/posts/{id}/'].delete), []);
+});
+
+test('resource schemas follow fields, renames, relations and computedSchemas', (t) => {
+  const post = schemaOf('Post');
+  t.deepEqual(Object.keys(post.properties), ['id', 'title', 'author', 'content', 'tags', 'published', 'created', 'summary']);
+  t.deepEqual(post.properties.id, { type: 'string', pattern: '^[0-9a-fA-F]{24}$', readOnly: true });
+  t.deepEqual(post.properties.title, { type: 'string', maxLength: 200 });
+  t.deepEqual(post.properties.author, { anyOf: [{ $ref: '#/components/schemas/Author' }, { type: 'null' }] });
+  t.deepEqual(post.properties.tags, { type: ['array', 'null'], items: { type: 'string', maxLength: 30 } });
+  t.deepEqual(post.properties.created, { type: ['string', 'null'], format: 'date-time' });
+  t.deepEqual(post.properties.summary, { type: 'string', maxLength: 60, description: 'The first words of the content.' });
+  t.deepEqual(Object.keys(schemaOf('Author').properties), ['id', 'name']);
+  t.deepEqual(schemaOf('User').properties.email, { type: 'string' });
+
+  // Input: required fields required on create only; id, computed fields and unknown keys are not inputs.
+  t.deepEqual(schemaOf('PostCreate').required, ['title']);
+  t.false('required' in schemaOf('PostUpdate'));
+  t.deepEqual(Object.keys(schemaOf('PostCreate').properties), ['title', 'author', 'content', 'tags', 'published', 'created']);
+  t.deepEqual(schemaOf('UserCreate').required, ['name', 'email']);
+  const author = schemaOf('PostCreate').properties.author;
+  t.deepEqual(author.anyOf[1], { type: 'null' });
+  t.is(author.anyOf[0].anyOf[0].pattern, '^[0-9a-fA-F]{24}$');
+
+  // The list envelope.
+  t.deepEqual(schemaOf('PostList'), {
+    type: 'object',
+    properties: {
+      data: { type: 'array', items: { $ref: '#/components/schemas/Post' } },
+      has_more: { type: 'boolean', description: 'Whether more documents follow this page.' },
+      total: { type: 'integer', minimum: 0, description: 'Matching documents, ignoring `_skip`/`_limit` (with `_count`).' },
+    },
+    required: ['data', 'has_more'],
+  });
+});
+
+test('a polymorphic resource is a oneOf with a discriminator mapping, for output and create', (t) => {
+  const media = schemaOf('Media');
+  t.deepEqual(media.discriminator, {
+    propertyName: 'type',
+    mapping: { Image: '#/components/schemas/Image', Video: '#/components/schemas/Video' },
+  });
+  t.is(media.oneOf.length, 4);
+  t.deepEqual(schemaOf('Image').properties.type, { const: 'Image' });
+  t.deepEqual(schemaOf('Image').properties.width, { type: 'number', minimum: 1 });
+  t.deepEqual(schemaOf('MediaBase').properties.type, { type: 'null' });
+  const create = schemaOf('MediaCreate');
+  t.deepEqual(create.discriminator.mapping, {
+    Image: '#/components/schemas/ImageCreate',
+    Video: '#/components/schemas/VideoCreate',
+    Media: '#/components/schemas/MediaBaseCreate',
+  });
+  t.deepEqual(schemaOf('VideoCreate').required, ['title', 'url', 'seconds']);
+  t.truthy(schemaOf('MediaUpdate').anyOf);
+
+  // The branches are exclusive: a body or document matches exactly the branch of its type.
+  const ajv = openApiAjv();
+  ajv.addSchema({ $id: 'https://openapi.test/doc.json', components: document.components } as object);
+  const output = ajv.getSchema('https://openapi.test/doc.json#/components/schemas/Media')!;
+  const input = ajv.getSchema('https://openapi.test/doc.json#/components/schemas/MediaCreate')!;
+  const id = '0123456789abcdef01234567';
+  t.true(output({ id, type: 'Image', title: 'x', url: 'https://e.com', post: null, width: 1, height: 2 }));
+  t.true(output({ title: 'x' }), 'without the type (`_fields`), any type matches');
+  t.false(output({ id, type: 'Image', title: 'x', url: 'https://e.com', post: null, width: 'wide' }));
+  t.true(input({ type: 'Video', title: 'v', url: 'https://e.com', seconds: 3 }));
+  t.false(input({ type: 'Video', title: 'v', url: 'https://e.com' }), 'seconds is required for a Video');
+  t.true(input({ title: 'base', url: 'https://e.com' }), 'no type: the base type');
+  t.false(input({ type: 'Sound', title: 'v', url: 'https://e.com' }));
+});
+
+test('responses: envelopes, 201 with Location, 204, and only the errors each operation can give', (t) => {
+  const statuses = (path: string, method: string) => Object.keys(doc().paths[path][method].responses);
+  t.deepEqual(statuses('/api/posts/', 'get'), ['200', '400', '503']);
+  t.deepEqual(statuses('/api/posts/', 'post'), ['201', '400', '401', '413', '415', '503']);
+  t.deepEqual(statuses('/api/posts/', 'put'), ['200', '400', '401', '413', '415', '503']);
+  t.deepEqual(statuses('/api/posts/{id}/', 'get'), ['200', '404', '503']);
+  t.deepEqual(statuses('/api/posts/{id}/', 'put'), ['200', '400', '401', '404', '413', '415', '503']);
+  t.deepEqual(statuses('/api/posts/{id}/', 'delete'), ['204', '401', '404', '503']);
+  // Users have a unique index: their writes can conflict.
+  t.deepEqual(statuses('/api/users/', 'post'), ['201', '400', '401', '409', '413', '415', '503']);
+  t.deepEqual(statuses('/api/users/{id}/', 'put'), ['200', '400', '401', '404', '409', '413', '415', '503']);
+  t.deepEqual(statuses('/api/posts/schema', 'get'), ['200']);
+  t.deepEqual(doc().paths['/api/posts/'].post.responses['201'].headers, { Location: { $ref: '#/components/headers/Location' } });
+  t.deepEqual(doc().paths['/api/posts/{id}/'].delete.responses['204'], { description: 'Deleted.' });
+  t.deepEqual(doc().paths['/api/posts/'].put.responses['200'].content['application/json'].schema, { $ref: '#/components/schemas/BulkUpdateResult' });
+  t.deepEqual(Object.keys(doc().components.responses), [
+    'BadRequest',
+    'Unauthorized',
+    'Forbidden',
+    'NotFound',
+    'MethodNotAllowed',
+    'Conflict',
+    'PayloadTooLarge',
+    'UnsupportedMediaType',
+    'ServiceUnavailable',
+  ]);
+});
+
+test('security: the API key scheme, required on writes, optional on open reads', (t) => {
+  t.deepEqual(document.components.securitySchemes, { ApiKey: { type: 'apiKey', in: 'header', name: 'X-API-Key' } });
+  t.deepEqual(doc().paths['/api/posts/'].post.security, [{ ApiKey: [] }]);
+  t.deepEqual(doc().paths['/api/posts/'].get.security, [{ ApiKey: [] }, {}]);
+});
+
+test('GET <prefix>/openapi.json serves the document, without authentication', async (t) => {
+  const res = await request(server).get('/api/openapi.json');
+  t.is(res.status, 200);
+  t.regex(res.headers['content-type']!, /^application\/json/);
+  t.deepEqual(res.body, JSON.parse(JSON.stringify(document)));
+  const head = await request(server).head('/api/openapi.json');
+  t.is(head.status, 200);
+});
+
+test('GET <collection URL>schema answers the resource schema of the document, standalone', async (t) => {
+  const res = await request(server).get('/api/posts/schema');
+  t.is(res.status, 200);
+  t.regex(res.headers['content-type']!, /^application\/schema\+json/);
+  const schema = JSON.parse(res.text) as Json;
+  t.is(schema.$schema, 'https://json-schema.org/draft/2020-12/schema');
+  t.deepEqual(schema.properties, {
+    ...schemaOf('Post').properties,
+    author: { anyOf: [{ $ref: '#/$defs/Author' }, { type: 'null' }] },
+  });
+  t.deepEqual(schema.$defs, { Author: schemaOf('Author') });
+  // It validates what the API answers.
+  const validate = openApiAjv().compile(schema);
+  const posts = await request(server).get('/api/posts/');
+  for (const post of posts.body.data) t.true(validate(post), JSON.stringify(validate.errors));
+  // Views without schemaEndpoint have none: `schema` is just a pk that does not exist.
+  t.is((await request(server).get('/api/users/schema')).status, 404);
+});
+
+test('computedSchemas may only name computed fields', (t) => {
+  const Model = freshModel();
+  class Bad extends Resource {
+    document = Model;
+    computedSchemas = { title: { type: 'string' } };
+  }
+  class BadView extends ResourceView {
+    resource = Bad;
+    methods = [methods.List];
+  }
+  t.throws(() => new MongoRest().register(BadView), { instanceOf: TypeError, message: 'Bad.computedSchemas names "title", which is not a computed field.' });
+});
+
+test('openapi.path must be a literal path', (t) => {
+  t.throws(() => new MongoRest({ openapi: { path: 'openapi.json' } }), { instanceOf: TypeError, message: 'openapi.path must be a literal path starting with "/" (got "openapi.json").' });
+});
+
+test('the document can be served elsewhere, behind authentication; api.openapi() takes info and servers', async (t) => {
+  const Model = freshModel();
+  class Things extends Resource {
+    document = Model;
+  }
+  class ThingView extends ResourceView {
+    resource = Things;
+    methods = [methods.List];
+  }
+  const api = new TestMongoRest({
+    openapi: { path: '/spec', authenticationMethods: [new BearerAuthentication({ tokens: ['t0ken'] })], info: { title: 'Things', version: '2.0.0' } },
+  }).register(ThingView, { url: '/things/' });
+  const app = new Koa().use(api.routes()).use(api.allowedMethods()).callback();
+  t.is((await request(app).get('/spec')).status, 401);
+  const res = await request(app).get('/spec').set('Authorization', 'Bearer t0ken');
+  t.is(res.status, 200);
+  t.deepEqual(res.body.info, { title: 'Things', version: '2.0.0' });
+  t.is((await request(app).get('/openapi.json')).status, 404);
+
+  const custom = api.openapi({ info: { title: 'Custom' }, servers: [{ url: 'https://api.example.com' }] });
+  t.is(custom.info.title, 'Custom');
+  t.is(custom.info.version, '0.1.0', 'from package.json');
+  t.deepEqual(custom.servers, [{ url: 'https://api.example.com' }]);
+  // Not served unless asked for.
+  const quiet = new TestMongoRest().register(ThingView, { url: '/things/' });
+  t.is((await request(new Koa().use(quiet.routes()).callback()).get('/openapi.json')).status, 404);
+});
+
+test('strategies become security schemes; 401/403 where authentication, permission tables or hooks can refuse', async (t) => {
+  const Model = freshModel();
+  class SecretHeader extends AuthenticationBase {
+    static override openapi = { type: 'apiKey', in: 'header', name: 'X-Secret' } as const;
+    authorized(ctx: RequestContext) {
+      return ctx.get('X-Secret') === 's';
+    }
+  }
+  class Undescribed extends AuthenticationBase {
+    authorized() {
+      return false;
+    }
+  }
+  class Things extends Resource {
+    document = Model;
+    filters = { title: [new ops.In({ allowNegation: true })] };
+  }
+  class OpenView extends ResourceView {
+    resource = Things;
+    methods = [methods.List, methods.Create];
+  }
+  class GuardedView extends ResourceView {
+    resource = Things;
+    methods = [methods.List, methods.Fetch, methods.Create, methods.Update, methods.Delete];
+    authenticationMethods = [new BearerAuthentication({ tokens: ['t'] }), SecretHeader, Undescribed, AnonymousAuthentication];
+    permissions = { List: allow, Fetch: role('reader'), Create: allow, Update: allow };
+    override hasAddPermission(_ctx: RequestContext, _doc: AnyDocument) {
+      return true;
+    }
+  }
+  class KeyView extends ResourceView {
+    resource = Things;
+    methods = [methods.List];
+    authenticationMethods = [new ApiKeyAuthentication({ keys: ['k'], header: 'X-Other-Key' })];
+  }
+  const api = new TestMongoRest()
+    .register(OpenView, { url: '/open/', name: 'open-thing' })
+    .register(GuardedView, { url: '/guarded/', name: 'guarded_thing' })
+    .register(KeyView, { url: '/keyed', name: 'keyed' });
+  const spec = (await assertValidOpenApi(api)) as unknown as Json;
+  t.deepEqual(spec.components.securitySchemes, {
+    Bearer: { type: 'http', scheme: 'bearer' },
+    SecretHeader: { type: 'apiKey', in: 'header', name: 'X-Secret' },
+    ApiKey: { type: 'apiKey', in: 'header', name: 'X-Other-Key' },
+  });
+  const open = spec.paths['/open/'];
+  t.is(open.get.operationId, 'listOpenThings');
+  t.false('security' in open.get);
+  t.deepEqual(Object.keys(open.post.responses), ['201', '400', '413', '415', '503']);
+  t.deepEqual(
+    open.get.parameters.slice(-2).map((parameter: Json) => parameter.name),
+    ['title__in', 'title__not__in'],
+  );
+
+  const guarded = spec.paths['/guarded/'];
+  const item = spec.paths['/guarded/{id}/'];
+  t.is(guarded.get.operationId, 'listGuardedThings');
+  t.deepEqual(guarded.get.security, [{ Bearer: [] }, { SecretHeader: [] }, {}]);
+  t.is(guarded.get.description, 'Also authenticated by Undescribed (not described in this document).');
+  t.deepEqual(Object.keys(guarded.get.responses), ['200', '400', '503']);
+  t.deepEqual(item.get.security, [{ Bearer: [] }, { SecretHeader: [] }], 'a role rule: anonymous callers are refused');
+  t.deepEqual(Object.keys(item.get.responses), ['200', '401', '403', '404', '503']);
+  t.deepEqual(Object.keys(guarded.post.responses), ['201', '400', '403', '413', '415', '503'], 'hasAddPermission can refuse');
+  t.deepEqual(Object.keys(item.delete.responses), ['204', '403', '404', '503'], 'Delete is not in the table: always refused');
+
+  // Paths as registered: without a trailing slash, the item URL has none either.
+  t.truthy(spec.paths['/keyed'].get);
+  t.deepEqual(spec.paths['/keyed'].get.security, [{ ApiKey: [] }]);
+  t.deepEqual(Object.keys(spec.paths['/keyed'].get.responses), ['200', '400', '401', '503']);
+});
+
+test('related resources: $ref on output, id-or-object on input (saveRelatedFields: also nested create/update)', async (t) => {
+  const Author = freshModel({ name: { type: String, required: true } });
+  const Book = freshModel({ title: String, author: { type: mongoose.Schema.Types.ObjectId, ref: Author.modelName }, editors: [{ type: mongoose.Schema.Types.ObjectId, ref: Author.modelName }] });
+  class AuthorResource extends Resource {
+    document = Author;
+  }
+  class BookResource extends Resource {
+    document = Book;
+    relatedResources = { author: AuthorResource, editors: AuthorResource };
+    saveRelatedFields = ['author'];
+    renameFields = { author: 'written_by' };
+    initials(doc: PlainDocument) {
+      return String(doc.title ?? '').slice(0, 2);
+    }
+    fields = ['id', 'title', 'author', 'editors', 'initials'];
+  }
+  class BookView extends ResourceView {
+    resource = BookResource;
+    methods = [methods.List, methods.Create];
+  }
+  const spec = (await assertValidOpenApi(new TestMongoRest().register(BookView, { url: '/books/' }))) as unknown as Json;
+  const book = spec.components.schemas.Book;
+  t.deepEqual(Object.keys(book.properties), ['id', 'title', 'written_by', 'editors', 'initials']);
+  t.deepEqual(book.properties.editors, { type: ['array', 'null'], items: { $ref: '#/components/schemas/Author' } });
+  t.deepEqual(book.properties.initials, { description: 'Computed by the server.' });
+  const input = spec.components.schemas.BookCreate.properties;
+  t.deepEqual(Object.keys(input), ['title', 'written_by', 'editors']);
+  t.deepEqual(
+    input.written_by.anyOf[0].anyOf.map((branch: Json) => branch.$ref ?? branch.type),
+    ['string', '#/components/schemas/AuthorCreate', 'object'],
+  );
+  t.deepEqual(spec.components.schemas.AuthorCreate.required, ['name']);
+  t.deepEqual(spec.paths['/books/'].get.parameters.find((parameter: Json) => parameter.name === '_fields').schema.items.enum, [
+    'id',
+    'title',
+    'written_by',
+    'editors',
+    'initials',
+    '_all',
+  ]);
+});
