@@ -25,7 +25,7 @@ export function createApi({ User, Post, Media, Image, Video }: ExampleModels, { 
   // Reads are open; every write needs the API key. Methods not listed are refused to everyone.
   const writesNeedKey = {
     authenticationMethods: [new ApiKeyAuthentication({ keys: [apiKey] }), AnonymousAuthentication],
-    permissions: { List: allow, Fetch: allow, Create: authenticated, Update: authenticated, BulkUpdate: authenticated, Delete: authenticated },
+    permissions: { List: allow, Fetch: allow, Create: authenticated, Update: authenticated, Patch: authenticated, BulkUpdate: authenticated, Delete: authenticated },
   };
 
   class UserResource extends Resource {
@@ -90,7 +90,7 @@ export function createApi({ User, Post, Media, Image, Video }: ExampleModels, { 
   class PostView extends ResourceView {
     resource = PostResource;
     schemaEndpoint = true; // GET /api/posts/schema
-    methods = [methods.List, methods.Fetch, methods.Create, methods.Update, methods.BulkUpdate, methods.Delete];
+    methods = [methods.List, methods.Fetch, methods.Create, methods.Update, methods.Patch, methods.BulkUpdate, methods.Delete];
     authenticationMethods = writesNeedKey.authenticationMethods;
     permissions = writesNeedKey.permissions;
   }

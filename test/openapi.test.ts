@@ -79,6 +79,7 @@ test('the example app describes one path item per collection and item URL, one o
     'PUT /api/posts/ bulkUpdatePosts',
     'GET /api/posts/{id}/ fetchPost',
     'PUT /api/posts/{id}/ updatePost',
+    'PATCH /api/posts/{id}/ patchPost',
     'DELETE /api/posts/{id}/ deletePost',
     'GET /api/posts/schema getPostSchema',
     'GET /api/media/ listMedia',
@@ -211,6 +212,9 @@ test('responses: envelopes, 201 with Location, 204, and only the errors each ope
   t.deepEqual(statuses('/api/posts/{id}/', 'get'), ['200', '404', '503']);
   t.deepEqual(statuses('/api/posts/{id}/', 'put'), ['200', '400', '401', '404', '413', '415', '503']);
   t.deepEqual(statuses('/api/posts/{id}/', 'delete'), ['204', '401', '404', '503']);
+  // A JSON Patch that does not apply is a 409, whatever the indexes.
+  t.deepEqual(statuses('/api/posts/{id}/', 'patch'), ['200', '400', '401', '404', '409', '413', '415', '503']);
+  t.deepEqual(Object.keys(doc().paths['/api/posts/{id}/'].patch.requestBody.content), ['application/merge-patch+json', 'application/json', 'application/json-patch+json']);
   // Users have a unique index: their writes can conflict.
   t.deepEqual(statuses('/api/users/', 'post'), ['201', '400', '401', '409', '413', '415', '503']);
   t.deepEqual(statuses('/api/users/{id}/', 'put'), ['200', '400', '401', '404', '409', '413', '415', '503']);

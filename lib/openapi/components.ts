@@ -62,6 +62,21 @@ export class SchemaComponents {
     return isPolymorphic(source) ? this.component(source, 'baseUpdate', () => this.plainInput(source, 'update')) : this.update(source);
   }
 
+  /** An RFC 6902 JSON Patch document. */
+  jsonPatch(): JsonSchema {
+    const path = { type: 'string', pattern: '^/', description: 'An RFC 6901 JSON Pointer (`~0` is `~`, `~1` is `/`; `-` appends to an array).' };
+    return this.shared('JsonPatch', {
+      type: 'array',
+      items: {
+        oneOf: [
+          { type: 'object', properties: { op: { enum: ['add', 'replace', 'test'] }, path, value: {} }, required: ['op', 'path', 'value'] },
+          { type: 'object', properties: { op: { const: 'remove' }, path }, required: ['op', 'path'] },
+          { type: 'object', properties: { op: { enum: ['move', 'copy'] }, from: path, path }, required: ['op', 'from', 'path'] },
+        ],
+      },
+    });
+  }
+
   /** The list envelope of `GET <collection>`. */
   list(source: ResourceSource): JsonSchema {
     return this.component(source, 'list', () => {

@@ -25,6 +25,7 @@ const httpMethod: Record<MethodName, OpenApiHttpMethod> = {
   Fetch: 'get',
   Create: 'post',
   Update: 'put',
+  Patch: 'patch',
   BulkUpdate: 'put',
   Delete: 'delete',
 };
@@ -91,6 +92,16 @@ export function viewPaths(view: ViewSource, context: OperationContext): { tag: {
       case 'Update':
         op = operation('Update', `update${singular}`, `Update ${names.one}`, [fields], { '200': objectResponse(`The ${names.word} as stored.`) }, schemas.update(resource));
         break;
+      case 'Patch': {
+        op = operation('Patch', `patch${singular}`, `Patch ${names.one}`, [fields], { '200': objectResponse(`The ${names.word} as stored.`) });
+        const merge = schemas.update(resource);
+        op.requestBody = {
+          required: true,
+          description: 'RFC 7396 merge patch (objects merge, `null` removes a key) or RFC 6902 JSON Patch, on the document as GET shows it.',
+          content: { 'application/merge-patch+json': { schema: merge }, 'application/json': { schema: merge }, 'application/json-patch+json': { schema: schemas.jsonPatch() } },
+        };
+        break;
+      }
       case 'BulkUpdate':
         op = operation(
           'BulkUpdate',

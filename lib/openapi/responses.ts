@@ -66,7 +66,7 @@ export function sharedResponses(schemas: SchemaComponents): { responses: Record<
       headers: { Allow: { $ref: '#/components/headers/Allow' } },
       content: json(error),
     },
-    Conflict: { description: 'A unique value already exists.', content: json(conflict) },
+    Conflict: { description: 'A unique value already exists, or a JSON Patch does not apply to the document.', content: json(conflict) },
     PayloadTooLarge: { description: 'The body is larger than the limit.', content: json(error) },
     UnsupportedMediaType: { description: 'The body is not JSON (`Content-Type: application/json`).', content: json(error) },
     ServiceUnavailable: {
@@ -79,8 +79,8 @@ export function sharedResponses(schemas: SchemaComponents): { responses: Record<
 }
 
 const reads: ReadonlySet<MethodName> = new Set(['List', 'Fetch']);
-const itemMethods: ReadonlySet<MethodName> = new Set(['Fetch', 'Update', 'Delete']);
-const bodyMethods: ReadonlySet<MethodName> = new Set(['Create', 'Update', 'BulkUpdate']);
+const itemMethods: ReadonlySet<MethodName> = new Set(['Fetch', 'Update', 'Patch', 'Delete']);
+const bodyMethods: ReadonlySet<MethodName> = new Set(['Create', 'Update', 'Patch', 'BulkUpdate']);
 
 /** Whether authentication or the permissions of `view` can refuse `method` with 401 and/or 403. */
 export function refusals(view: ViewSource, method: MethodName): { unauthorized: boolean; forbidden: boolean; anonymousPasses: boolean } {
@@ -102,7 +102,7 @@ export function refusals(view: ViewSource, method: MethodName): { unauthorized: 
       anonymousPasses = false;
     }
   }
-  if ((method === 'Create' && view.hooks.add) || ((method === 'Update' || method === 'BulkUpdate') && view.hooks.change) || (method === 'Delete' && view.hooks.delete)) {
+  if ((method === 'Create' && view.hooks.add) || ((method === 'Update' || method === 'Patch' || method === 'BulkUpdate') && view.hooks.change) || (method === 'Delete' && view.hooks.delete)) {
     forbidden = true;
   }
   return { unauthorized, forbidden, anonymousPasses };
@@ -126,7 +126,8 @@ export function errorStatuses(view: ViewSource, method: MethodName): ErrorStatus
   if (unauthorized) statuses.push('401');
   if (forbidden) statuses.push('403');
   if (itemMethods.has(method)) statuses.push('404');
-  if (!reads.has(method) && method !== 'Delete' && writesCanConflict(view)) statuses.push('409');
+  // A JSON Patch that does not apply (missing pointer, failed `test`) is a 409 too.
+  if (method === 'Patch' || (!reads.has(method) && method !== 'Delete' && writesCanConflict(view))) statuses.push('409');
   if (bodyMethods.has(method)) statuses.push('413', '415');
   statuses.push('503');
   return statuses;
