@@ -148,6 +148,7 @@ function optional<T>(value: T | undefined): T[] {
 function resourceWords(view: ViewSource): { one: string; many: string; word: string } {
   const word = view.name.replace(/[^A-Za-z0-9]+/g, ' ').trim().toLowerCase() || 'document';
   const many = plural(word);
-  const article = /^[aeiou]/.test(word) ? 'an' : 'a';
+  // "an image", "an update", but "a user", "a unit".
+  const article = /^[aeio]|^u[^aeiou][^aeiou]/.test(word) ? 'an' : 'a';
   return { one: `${article} ${word}`, many, word };
 }
