@@ -216,7 +216,8 @@ export class SchemaComponents {
     } else {
       const id = idSchema(relatedSource.meta.schema.path('_id'));
       const idKey = relatedSource.meta.apiNames.get('id') ?? 'id';
-      const withId = { type: 'object', properties: { [idKey]: id }, required: [idKey] };
+      // Other keys of the object are ignored (saveRelatedFields is what writes them).
+      const withId = { type: 'object', properties: { [idKey]: id }, required: [idKey], additionalProperties: true };
       one = source.saveRelated.has(field)
         ? {
             description: 'An id (a reference), an object without id (created), or an object with id (that document updated).',
