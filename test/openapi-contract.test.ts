@@ -106,6 +106,7 @@ interface Call {
   raw?: string;
   type?: string;
   key?: boolean;
+  accept?: string;
 }
 
 /** One request through supertest, recorded for the checks. */
@@ -113,6 +114,7 @@ async function call(server: ReturnType<Koa['callback']>, method: string, path: s
   let req = request(server)[method.toLowerCase() as 'get'](path);
   if (options.query) req = req.query(options.query);
   if (options.key) req = req.set('X-API-Key', KEY);
+  if (options.accept) req = req.set('Accept', options.accept);
   const type = options.type ?? (options.body !== undefined || options.raw !== undefined ? 'application/json' : undefined);
   if (type) req = req.set('Content-Type', type);
   const res = await (options.raw !== undefined ? req.send(options.raw) : options.body !== undefined ? req.send(JSON.stringify(options.body)) : req);
@@ -287,6 +289,18 @@ async function drive(server: ReturnType<Koa['callback']>, models: ExampleModels)
   await call(server, 'DELETE', mediaUrl, { key: true });
 }
 
+/** An Accept that allows no JSON: every operation answers 406 before anything else. */
+async function driveNotAcceptable(server: ReturnType<Koa['callback']>): Promise<void> {
+  for (const [template, item] of Object.entries(document.paths as Json)) {
+    for (const [method, operation] of Object.entries(item as Json)) {
+      if (method === 'parameters' || !('406' in operation.responses)) continue;
+      const path = template.replace('{id}', '0123456789abcdef01234567');
+      const res = await call(server, method.toUpperCase(), path, { accept: 'text/html', key: true, ...(method === 'get' || method === 'delete' ? {} : { body: {} }) });
+      void res;
+    }
+  }
+}
+
 /** With the database down, every operation that reaches it answers 503 (+ Retry-After). */
 async function driveDown(server: ReturnType<Koa['callback']>): Promise<void> {
   const id = '0123456789abcdef01234567';
@@ -310,7 +324,9 @@ test('every response of the example app matches its OpenAPI document, and every 
   const models = defineModels((await database.ready).connection);
   await Promise.all([models.User.init(), models.Post.init(), models.Media.init()]);
   await seed(models);
-  await drive(createApp(models, { apiKey: KEY }).callback(), models);
+  const app = createApp(models, { apiKey: KEY }).callback();
+  await drive(app, models);
+  await driveNotAcceptable(app);
 
   // A database that is down: a connection to a port nothing listens on.
   const down = mongoose.createConnection('mongodb://127.0.0.1:9/contract', { serverSelectionTimeoutMS: 500 });

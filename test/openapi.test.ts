@@ -104,6 +104,7 @@ test('list parameters: paging with maxLimit, _fields and _order_by as enums, _co
   t.deepEqual(parameterNames(list), [
     '_skip',
     '_limit',
+    '_after',
     '_fields',
     '_order_by',
     '_count',
@@ -132,7 +133,7 @@ test('list parameters: paging with maxLimit, _fields and _order_by as enums, _co
   t.deepEqual(byName.published.schema, { type: 'boolean' });
   t.deepEqual(byName.created__gte.schema, { type: 'string', format: 'date-time' });
   // Bulk updates take the filters (strictly) and nothing else; item methods take _fields only.
-  t.deepEqual(parameterNames(doc().paths['/api/posts/'].put), parameterNames(list).slice(5));
+  t.deepEqual(parameterNames(doc().paths['/api/posts/'].put), parameterNames(list).slice(6));
   t.deepEqual(parameterNames(doc().paths['/api/posts/{id}/'].get), ['_fields']);
   t.deepEqual(parameterNames(doc().paths['/api/posts/{id}/'].delete), []);
 });
@@ -164,6 +165,7 @@ test('resource schemas follow fields, renames, relations and computedSchemas', (
     properties: {
       data: { type: 'array', items: { $ref: '#/components/schemas/Post' } },
       has_more: { type: 'boolean', description: 'Whether more documents follow this page.' },
+      next: { type: 'string', description: 'With `_after`: the cursor of the next page, while more follow.' },
       total: { type: 'integer', minimum: 0, description: 'Matching documents, ignoring `_skip`/`_limit` (with `_count`).' },
     },
     required: ['data', 'has_more'],
@@ -206,18 +208,18 @@ test('a polymorphic resource is a oneOf with a discriminator mapping, for output
 
 test('responses: envelopes, 201 with Location, 204, and only the errors each operation can give', (t) => {
   const statuses = (path: string, method: string) => Object.keys(doc().paths[path][method].responses);
-  t.deepEqual(statuses('/api/posts/', 'get'), ['200', '400', '503']);
-  t.deepEqual(statuses('/api/posts/', 'post'), ['201', '400', '401', '413', '415', '503']);
-  t.deepEqual(statuses('/api/posts/', 'put'), ['200', '400', '401', '413', '415', '503']);
-  t.deepEqual(statuses('/api/posts/{id}/', 'get'), ['200', '404', '503']);
-  t.deepEqual(statuses('/api/posts/{id}/', 'put'), ['200', '400', '401', '404', '413', '415', '503']);
-  t.deepEqual(statuses('/api/posts/{id}/', 'delete'), ['204', '401', '404', '503']);
+  t.deepEqual(statuses('/api/posts/', 'get'), ['200', '400', '406', '503']);
+  t.deepEqual(statuses('/api/posts/', 'post'), ['201', '400', '401', '406', '413', '415', '503']);
+  t.deepEqual(statuses('/api/posts/', 'put'), ['200', '400', '401', '406', '413', '415', '503']);
+  t.deepEqual(statuses('/api/posts/{id}/', 'get'), ['200', '404', '406', '503']);
+  t.deepEqual(statuses('/api/posts/{id}/', 'put'), ['200', '400', '401', '404', '406', '413', '415', '503']);
+  t.deepEqual(statuses('/api/posts/{id}/', 'delete'), ['204', '401', '404', '406', '503']);
   // A JSON Patch that does not apply is a 409, whatever the indexes.
-  t.deepEqual(statuses('/api/posts/{id}/', 'patch'), ['200', '400', '401', '404', '409', '413', '415', '503']);
+  t.deepEqual(statuses('/api/posts/{id}/', 'patch'), ['200', '400', '401', '404', '406', '409', '413', '415', '503']);
   t.deepEqual(Object.keys(doc().paths['/api/posts/{id}/'].patch.requestBody.content), ['application/merge-patch+json', 'application/json', 'application/json-patch+json']);
   // Users have a unique index: their writes can conflict.
-  t.deepEqual(statuses('/api/users/', 'post'), ['201', '400', '401', '409', '413', '415', '503']);
-  t.deepEqual(statuses('/api/users/{id}/', 'put'), ['200', '400', '401', '404', '409', '413', '415', '503']);
+  t.deepEqual(statuses('/api/users/', 'post'), ['201', '400', '401', '406', '409', '413', '415', '503']);
+  t.deepEqual(statuses('/api/users/{id}/', 'put'), ['200', '400', '401', '404', '406', '409', '413', '415', '503']);
   t.deepEqual(statuses('/api/posts/schema', 'get'), ['200']);
   t.deepEqual(doc().paths['/api/posts/'].post.responses['201'].headers, { Location: { $ref: '#/components/headers/Location' } });
   t.deepEqual(doc().paths['/api/posts/{id}/'].delete.responses['204'], { description: 'Deleted.' });
@@ -228,6 +230,7 @@ test('responses: envelopes, 201 with Location, 204, and only the errors each ope
     'Forbidden',
     'NotFound',
     'MethodNotAllowed',
+    'NotAcceptable',
     'Conflict',
     'PayloadTooLarge',
     'UnsupportedMediaType',
@@ -362,7 +365,7 @@ test('strategies become security schemes; 401/403 where authentication, permissi
   const open = spec.paths['/open/'];
   t.is(open.get.operationId, 'listOpenThings');
   t.false('security' in open.get);
-  t.deepEqual(Object.keys(open.post.responses), ['201', '400', '413', '415', '503']);
+  t.deepEqual(Object.keys(open.post.responses), ['201', '400', '406', '413', '415', '503']);
   t.deepEqual(
     open.get.parameters.slice(-2).map((parameter: Json) => parameter.name),
     ['title__in', 'title__not__in'],
@@ -373,16 +376,16 @@ test('strategies become security schemes; 401/403 where authentication, permissi
   t.is(guarded.get.operationId, 'listGuardedThings');
   t.deepEqual(guarded.get.security, [{ Bearer: [] }, { SecretHeader: [] }, {}]);
   t.is(guarded.get.description, 'Also authenticated by Undescribed (not described in this document).');
-  t.deepEqual(Object.keys(guarded.get.responses), ['200', '400', '503']);
+  t.deepEqual(Object.keys(guarded.get.responses), ['200', '400', '406', '503']);
   t.deepEqual(item.get.security, [{ Bearer: [] }, { SecretHeader: [] }], 'a role rule: anonymous callers are refused');
-  t.deepEqual(Object.keys(item.get.responses), ['200', '401', '403', '404', '503']);
-  t.deepEqual(Object.keys(guarded.post.responses), ['201', '400', '403', '413', '415', '503'], 'hasAddPermission can refuse');
-  t.deepEqual(Object.keys(item.delete.responses), ['204', '403', '404', '503'], 'Delete is not in the table: always refused');
+  t.deepEqual(Object.keys(item.get.responses), ['200', '401', '403', '404', '406', '503']);
+  t.deepEqual(Object.keys(guarded.post.responses), ['201', '400', '403', '406', '413', '415', '503'], 'hasAddPermission can refuse');
+  t.deepEqual(Object.keys(item.delete.responses), ['204', '403', '404', '406', '503'], 'Delete is not in the table: always refused');
 
   // Paths as registered: without a trailing slash, the item URL has none either.
   t.truthy(spec.paths['/keyed'].get);
   t.deepEqual(spec.paths['/keyed'].get.security, [{ ApiKey: [] }]);
-  t.deepEqual(Object.keys(spec.paths['/keyed'].get.responses), ['200', '400', '401', '503']);
+  t.deepEqual(Object.keys(spec.paths['/keyed'].get.responses), ['200', '400', '401', '406', '503']);
 });
 
 test('related resources: $ref on output, id-or-object on input (saveRelatedFields: also nested create/update)', async (t) => {

@@ -87,6 +87,7 @@ export class SchemaComponents {
       if (source.paging.paginate) {
         properties.has_more = { type: 'boolean', description: 'Whether more documents follow this page.' };
         required.push('has_more');
+        properties.next = { type: 'string', description: 'With `_after`: the cursor of the next page, while more follow.' };
       }
       properties.total = { type: 'integer', minimum: 0, description: 'Matching documents, ignoring `_skip`/`_limit` (with `_count`).' };
       return { type: 'object', properties, required };

@@ -6,7 +6,7 @@
 import type { MethodName } from '../methods.js';
 import type { SchemaComponents } from './components.js';
 import { UniqueNames, pascalCase, plural } from './names.js';
-import { countParameter, fieldsParameter, filterParametersOf, idParameter, orderParameter, pageParameters } from './parameters.js';
+import { countParameter, cursorParameter, fieldsParameter, filterParametersOf, idParameter, orderParameter, pageParameters } from './parameters.js';
 import { errorResponseNames, errorStatuses, refusals } from './responses.js';
 import type { SecuritySchemes } from './security.js';
 import type { ViewSource } from './source.js';
@@ -28,6 +28,8 @@ const httpMethod: Record<MethodName, OpenApiHttpMethod> = {
   Patch: 'patch',
   BulkUpdate: 'put',
   Delete: 'delete',
+  BulkCreate: 'post',
+  BulkDelete: 'delete',
 };
 
 const json = (schema: JsonSchema) => ({ 'application/json': { schema } });
@@ -64,7 +66,19 @@ export function viewPaths(view: ViewSource, context: OperationContext): { tag: {
   const fields = fieldsParameter(resource);
   const id = idParameter(resource);
 
+  const bulkCreate = view.methods.some((marker) => marker.name === 'BulkCreate');
+  const single = view.methods.some((marker) => marker.name === 'Create');
+  const countResult = () => ({
+    '200': {
+      description: 'How many documents were changed.',
+      content: json(schemas.shared('BulkResult', { type: 'object', properties: { count: { type: 'integer', minimum: 0 } }, required: ['count'] })),
+    },
+  });
+  const createdPage = () => ({ type: 'object', properties: { data: { type: 'array', items: schemas.output(resource) } }, required: ['data'] });
+
   for (const marker of view.methods) {
+    // Create and BulkCreate share `POST <collection>`: one operation taking an object or an array.
+    if (marker.name === 'BulkCreate' && single) continue;
     const onItem = marker.target === 'item';
     const path = onItem ? view.itemPath : view.collectionPath;
     const item = (paths[path] ??= {});
@@ -72,7 +86,7 @@ export function viewPaths(view: ViewSource, context: OperationContext): { tag: {
     let op: OpenApiOperation;
     switch (marker.name) {
       case 'List': {
-        const parameters = [...pageParameters(resource), fields, ...optional(orderParameter(resource)), countParameter, ...filterParametersOf(resource)];
+        const parameters = [...pageParameters(resource), ...cursorParameter(resource), fields, ...optional(orderParameter(resource)), countParameter, ...filterParametersOf(resource)];
         op = operation('List', `list${many}`, `List ${names.many}`, parameters, { '200': { description: `A page of ${names.many}.`, content: json(schemas.list(resource)) } });
         break;
       }
@@ -88,6 +102,25 @@ export function viewPaths(view: ViewSource, context: OperationContext): { tag: {
           { '201': objectResponse(`The ${names.word} as stored.`, { Location: { $ref: '#/components/headers/Location' } }) },
           schemas.create(resource),
         );
+        if (bulkCreate) {
+          // An array body creates several documents (BulkCreate): 201 with `{ data: [...] }`, no Location.
+          op.requestBody = { required: true, content: json({ oneOf: [schemas.create(resource), { type: 'array', items: schemas.create(resource) }] }) };
+          op.responses['201'] = {
+            description: `The ${names.word} as stored (an object sent), or \`{ data: [...] }\` in order (an array sent; no Location).`,
+            headers: { Location: { description: 'URL of the new document (when an object was sent).', schema: { type: 'string' } } },
+            content: json({ oneOf: [schemas.output(resource), createdPage()] }),
+          };
+        }
+        break;
+      case 'BulkCreate':
+        op = operation('BulkCreate', `bulkCreate${many}`, `Create several ${names.many}`, [fields], { '201': { description: `The ${names.many} as stored, in order.`, content: json(createdPage()) } }, {
+          type: 'array',
+          items: schemas.create(resource),
+        });
+        break;
+      case 'BulkDelete':
+        op = operation('BulkDelete', `bulkDelete${many}`, `Delete every ${names.word} matching the filters`, filterParametersOf(resource), countResult());
+        op.description = 'At least one declared filter is required; a query key that names no declared filter is refused (400).';
         break;
       case 'Update':
         op = operation('Update', `update${singular}`, `Update ${names.one}`, [fields], { '200': objectResponse(`The ${names.word} as stored.`) }, schemas.update(resource));

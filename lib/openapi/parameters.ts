@@ -147,6 +147,19 @@ export function pageParameters(source: ResourceSource): OpenApiParameter[] {
   ];
 }
 
+/** `_after`, cursor pagination, when the resource paginates. */
+export function cursorParameter(source: ResourceSource): OpenApiParameter[] {
+  if (!source.paging.paginate) return [];
+  return [
+    {
+      name: '_after',
+      in: 'query',
+      description: 'Cursor pagination: empty for the first page, then the `next` of the previous page (not with `_skip`).',
+      schema: { type: 'string' },
+    },
+  ];
+}
+
 export const countParameter: OpenApiParameter = {
   name: '_count',
   in: 'query',

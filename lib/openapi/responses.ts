@@ -10,7 +10,7 @@ import { hasAnonymous } from './security.js';
 import { resourceSource, type ResourceSource, type ViewSource } from './source.js';
 import type { OpenApiHeader, OpenApiResponse } from './types.js';
 
-export type ErrorStatus = '400' | '401' | '403' | '404' | '405' | '409' | '413' | '415' | '503';
+export type ErrorStatus = '400' | '401' | '403' | '404' | '405' | '406' | '409' | '413' | '415' | '503';
 
 /** Component names of the shared error responses, by status. */
 export const errorResponseNames: Record<ErrorStatus, string> = {
@@ -19,6 +19,7 @@ export const errorResponseNames: Record<ErrorStatus, string> = {
   '403': 'Forbidden',
   '404': 'NotFound',
   '405': 'MethodNotAllowed',
+  '406': 'NotAcceptable',
   '409': 'Conflict',
   '413': 'PayloadTooLarge',
   '415': 'UnsupportedMediaType',
@@ -66,6 +67,7 @@ export function sharedResponses(schemas: SchemaComponents): { responses: Record<
       headers: { Allow: { $ref: '#/components/headers/Allow' } },
       content: json(error),
     },
+    NotAcceptable: { description: 'The request’s Accept allows no JSON answer.', content: json(error) },
     Conflict: { description: 'A unique value already exists, or a JSON Patch does not apply to the document.', content: json(conflict) },
     PayloadTooLarge: { description: 'The body is larger than the limit.', content: json(error) },
     UnsupportedMediaType: { description: 'The body is not JSON (`Content-Type: application/json`).', content: json(error) },
@@ -80,7 +82,7 @@ export function sharedResponses(schemas: SchemaComponents): { responses: Record<
 
 const reads: ReadonlySet<MethodName> = new Set(['List', 'Fetch']);
 const itemMethods: ReadonlySet<MethodName> = new Set(['Fetch', 'Update', 'Patch', 'Delete']);
-const bodyMethods: ReadonlySet<MethodName> = new Set(['Create', 'Update', 'Patch', 'BulkUpdate']);
+const bodyMethods: ReadonlySet<MethodName> = new Set(['Create', 'BulkCreate', 'Update', 'Patch', 'BulkUpdate']);
 
 /** Whether authentication or the permissions of `view` can refuse `method` with 401 and/or 403. */
 export function refusals(view: ViewSource, method: MethodName): { unauthorized: boolean; forbidden: boolean; anonymousPasses: boolean } {
@@ -102,7 +104,7 @@ export function refusals(view: ViewSource, method: MethodName): { unauthorized: 
       anonymousPasses = false;
     }
   }
-  if ((method === 'Create' && view.hooks.add) || ((method === 'Update' || method === 'Patch' || method === 'BulkUpdate') && view.hooks.change) || (method === 'Delete' && view.hooks.delete)) {
+  if (((method === 'Create' || method === 'BulkCreate') && view.hooks.add) || ((method === 'Update' || method === 'Patch' || method === 'BulkUpdate') && view.hooks.change) || ((method === 'Delete' || method === 'BulkDelete') && view.hooks.delete)) {
     forbidden = true;
   }
   return { unauthorized, forbidden, anonymousPasses };
@@ -126,8 +128,9 @@ export function errorStatuses(view: ViewSource, method: MethodName): ErrorStatus
   if (unauthorized) statuses.push('401');
   if (forbidden) statuses.push('403');
   if (itemMethods.has(method)) statuses.push('404');
+  statuses.push('406'); // an Accept that allows no JSON
   // A JSON Patch that does not apply (missing pointer, failed `test`) is a 409 too.
-  if (method === 'Patch' || (!reads.has(method) && method !== 'Delete' && writesCanConflict(view))) statuses.push('409');
+  if (method === 'Patch' || (!reads.has(method) && method !== 'Delete' && method !== 'BulkDelete' && writesCanConflict(view))) statuses.push('409');
   if (bodyMethods.has(method)) statuses.push('413', '415');
   statuses.push('503');
   return statuses;
