@@ -107,6 +107,7 @@ interface Call {
   type?: string;
   key?: boolean;
   accept?: string;
+  headers?: Record<string, string>;
 }
 
 /** One request through supertest, recorded for the checks. */
@@ -115,6 +116,7 @@ async function call(server: ReturnType<Koa['callback']>, method: string, path: s
   if (options.query) req = req.query(options.query);
   if (options.key) req = req.set('X-API-Key', KEY);
   if (options.accept) req = req.set('Accept', options.accept);
+  for (const [name, value] of Object.entries(options.headers ?? {})) req = req.set(name, value);
   const type = options.type ?? (options.body !== undefined || options.raw !== undefined ? 'application/json' : undefined);
   if (type) req = req.set('Content-Type', type);
   const res = await (options.raw !== undefined ? req.send(options.raw) : options.body !== undefined ? req.send(JSON.stringify(options.body)) : req);
@@ -289,6 +291,25 @@ async function drive(server: ReturnType<Koa['callback']>, models: ExampleModels)
   await call(server, 'DELETE', mediaUrl, { key: true });
 }
 
+/** Conditional requests: a current copy (If-None-Match) → 304, a stale one (If-Match) → 412. */
+async function driveConditional(server: ReturnType<Koa['callback']>): Promise<void> {
+  for (const name of ['users', 'posts', 'media']) {
+    const page = await call(server, 'GET', `/api/${name}/`);
+    await call(server, 'GET', `/api/${name}/`, { headers: { 'If-None-Match': page.headers.etag! } });
+    const url = `/api/${name}/${page.body.data[0].id}/`;
+    const item = await call(server, 'GET', url);
+    await call(server, 'GET', url, { headers: { 'If-None-Match': item.headers.etag! } });
+    const stale = { 'If-Match': '"0123456789"' };
+    for (const [method, path] of Object.entries(document.paths[`/api/${name}/{id}/`]).filter(([method]) => method !== 'parameters')) {
+      void path;
+      if (method === 'get') continue;
+      const type = method === 'patch' ? 'application/merge-patch+json' : undefined;
+      await call(server, method.toUpperCase(), url, { key: true, headers: stale, ...(method === 'delete' ? {} : { body: {}, ...(type ? { type } : {}) }) });
+    }
+    if (document.paths[`/api/${name}/`].put) await call(server, 'PUT', `/api/${name}/`, { key: true, headers: stale, query: { title: 'Notes on the Analytical Engine' }, body: {} });
+  }
+}
+
 /** An Accept that allows no JSON: every operation answers 406 before anything else. */
 async function driveNotAcceptable(server: ReturnType<Koa['callback']>): Promise<void> {
   for (const [template, item] of Object.entries(document.paths as Json)) {
@@ -327,6 +348,7 @@ test('every response of the example app matches its OpenAPI document, and every 
   const app = createApp(models, { apiKey: KEY }).callback();
   await drive(app, models);
   await driveNotAcceptable(app);
+  await driveConditional(app);
 
   // A database that is down: a connection to a port nothing listens on.
   const down = mongoose.createConnection('mongodb://127.0.0.1:9/contract', { serverSelectionTimeoutMS: 500 });

@@ -208,23 +208,24 @@ test('a polymorphic resource is a oneOf with a discriminator mapping, for output
 
 test('responses: envelopes, 201 with Location, 204, and only the errors each operation can give', (t) => {
   const statuses = (path: string, method: string) => Object.keys(doc().paths[path][method].responses);
-  t.deepEqual(statuses('/api/posts/', 'get'), ['200', '400', '406', '503']);
+  t.deepEqual(statuses('/api/posts/', 'get'), ['200', '304', '400', '406', '503']);
   t.deepEqual(statuses('/api/posts/', 'post'), ['201', '400', '401', '406', '413', '415', '503']);
-  t.deepEqual(statuses('/api/posts/', 'put'), ['200', '400', '401', '406', '413', '415', '503']);
-  t.deepEqual(statuses('/api/posts/{id}/', 'get'), ['200', '404', '406', '503']);
-  t.deepEqual(statuses('/api/posts/{id}/', 'put'), ['200', '400', '401', '404', '406', '413', '415', '503']);
-  t.deepEqual(statuses('/api/posts/{id}/', 'delete'), ['204', '401', '404', '406', '503']);
+  t.deepEqual(statuses('/api/posts/', 'put'), ['200', '400', '401', '406', '412', '413', '415', '503']);
+  t.deepEqual(statuses('/api/posts/{id}/', 'get'), ['200', '304', '404', '406', '503']);
+  t.deepEqual(statuses('/api/posts/{id}/', 'put'), ['200', '400', '401', '404', '406', '412', '413', '415', '503']);
+  t.deepEqual(statuses('/api/posts/{id}/', 'delete'), ['204', '401', '404', '406', '412', '503']);
   // A JSON Patch that does not apply is a 409, whatever the indexes.
-  t.deepEqual(statuses('/api/posts/{id}/', 'patch'), ['200', '400', '401', '404', '406', '409', '413', '415', '503']);
+  t.deepEqual(statuses('/api/posts/{id}/', 'patch'), ['200', '400', '401', '404', '406', '409', '412', '413', '415', '503']);
   t.deepEqual(Object.keys(doc().paths['/api/posts/{id}/'].patch.requestBody.content), ['application/merge-patch+json', 'application/json', 'application/json-patch+json']);
   // Users have a unique index: their writes can conflict.
   t.deepEqual(statuses('/api/users/', 'post'), ['201', '400', '401', '406', '409', '413', '415', '503']);
-  t.deepEqual(statuses('/api/users/{id}/', 'put'), ['200', '400', '401', '404', '406', '409', '413', '415', '503']);
+  t.deepEqual(statuses('/api/users/{id}/', 'put'), ['200', '400', '401', '404', '406', '409', '412', '413', '415', '503']);
   t.deepEqual(statuses('/api/posts/schema', 'get'), ['200']);
   t.deepEqual(doc().paths['/api/posts/'].post.responses['201'].headers, { Location: { $ref: '#/components/headers/Location' } });
   t.deepEqual(doc().paths['/api/posts/{id}/'].delete.responses['204'], { description: 'Deleted.' });
   t.deepEqual(doc().paths['/api/posts/'].put.responses['200'].content['application/json'].schema, { $ref: '#/components/schemas/BulkUpdateResult' });
   t.deepEqual(Object.keys(doc().components.responses), [
+    'NotModified',
     'BadRequest',
     'Unauthorized',
     'Forbidden',
@@ -232,6 +233,8 @@ test('responses: envelopes, 201 with Location, 204, and only the errors each ope
     'MethodNotAllowed',
     'NotAcceptable',
     'Conflict',
+    'PreconditionFailed',
+    'PreconditionRequired',
     'PayloadTooLarge',
     'UnsupportedMediaType',
     'ServiceUnavailable',
@@ -376,16 +379,16 @@ test('strategies become security schemes; 401/403 where authentication, permissi
   t.is(guarded.get.operationId, 'listGuardedThings');
   t.deepEqual(guarded.get.security, [{ Bearer: [] }, { SecretHeader: [] }, {}]);
   t.is(guarded.get.description, 'Also authenticated by Undescribed (not described in this document).');
-  t.deepEqual(Object.keys(guarded.get.responses), ['200', '400', '406', '503']);
+  t.deepEqual(Object.keys(guarded.get.responses), ['200', '304', '400', '406', '503']);
   t.deepEqual(item.get.security, [{ Bearer: [] }, { SecretHeader: [] }], 'a role rule: anonymous callers are refused');
-  t.deepEqual(Object.keys(item.get.responses), ['200', '401', '403', '404', '406', '503']);
+  t.deepEqual(Object.keys(item.get.responses), ['200', '304', '401', '403', '404', '406', '503']);
   t.deepEqual(Object.keys(guarded.post.responses), ['201', '400', '403', '406', '413', '415', '503'], 'hasAddPermission can refuse');
-  t.deepEqual(Object.keys(item.delete.responses), ['204', '403', '404', '406', '503'], 'Delete is not in the table: always refused');
+  t.deepEqual(Object.keys(item.delete.responses), ['204', '403', '404', '406', '412', '503'], 'Delete is not in the table: always refused');
 
   // Paths as registered: without a trailing slash, the item URL has none either.
   t.truthy(spec.paths['/keyed'].get);
   t.deepEqual(spec.paths['/keyed'].get.security, [{ ApiKey: [] }]);
-  t.deepEqual(Object.keys(spec.paths['/keyed'].get.responses), ['200', '400', '401', '406', '503']);
+  t.deepEqual(Object.keys(spec.paths['/keyed'].get.responses), ['200', '304', '400', '401', '406', '503']);
 });
 
 test('related resources: $ref on output, id-or-object on input (saveRelatedFields: also nested create/update)', async (t) => {

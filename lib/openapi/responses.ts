@@ -10,10 +10,11 @@ import { hasAnonymous } from './security.js';
 import { resourceSource, type ResourceSource, type ViewSource } from './source.js';
 import type { OpenApiHeader, OpenApiResponse } from './types.js';
 
-export type ErrorStatus = '400' | '401' | '403' | '404' | '405' | '406' | '409' | '413' | '415' | '503';
+export type ErrorStatus = '304' | '400' | '401' | '403' | '404' | '405' | '406' | '409' | '412' | '413' | '415' | '428' | '503';
 
 /** Component names of the shared error responses, by status. */
 export const errorResponseNames: Record<ErrorStatus, string> = {
+  '304': 'NotModified',
   '400': 'BadRequest',
   '401': 'Unauthorized',
   '403': 'Forbidden',
@@ -21,6 +22,8 @@ export const errorResponseNames: Record<ErrorStatus, string> = {
   '405': 'MethodNotAllowed',
   '406': 'NotAcceptable',
   '409': 'Conflict',
+  '412': 'PreconditionFailed',
+  '428': 'PreconditionRequired',
   '413': 'PayloadTooLarge',
   '415': 'UnsupportedMediaType',
   '503': 'ServiceUnavailable',
@@ -54,6 +57,7 @@ export function sharedResponses(schemas: SchemaComponents): { responses: Record<
     WWWAuthenticate: { description: 'The schemes the strategies name (when any names one).', schema: { type: 'string' } },
   };
   const responses: Record<string, OpenApiResponse> = {
+    NotModified: { description: 'The copy named by `If-None-Match` is current (no body).' },
     BadRequest: { description: 'Bad request: invalid parameter, filter or body, or validation failed.', content: json(badRequest) },
     Unauthorized: {
       description: 'No authentication strategy authorized the request.',
@@ -69,6 +73,8 @@ export function sharedResponses(schemas: SchemaComponents): { responses: Record<
     },
     NotAcceptable: { description: 'The request’s Accept allows no JSON answer.', content: json(error) },
     Conflict: { description: 'A unique value already exists, or a JSON Patch does not apply to the document.', content: json(conflict) },
+    PreconditionFailed: { description: 'The document has changed since the `If-Match` ETag was read; nothing was written.', content: json(error) },
+    PreconditionRequired: { description: 'This resource requires `If-Match` on item writes.', content: json(error) },
     PayloadTooLarge: { description: 'The body is larger than the limit.', content: json(error) },
     UnsupportedMediaType: { description: 'The body is not JSON (`Content-Type: application/json`).', content: json(error) },
     ServiceUnavailable: {
@@ -123,6 +129,8 @@ function canConflict(source: ResourceSource, seen = new Set<ResourceSource>()): 
 /** The error statuses `method` of `view` can answer. */
 export function errorStatuses(view: ViewSource, method: MethodName): ErrorStatus[] {
   const statuses: ErrorStatus[] = [];
+  // Conditional requests: If-None-Match on reads, If-Match on changes of stored documents.
+  if (method === 'List' || method === 'Fetch') statuses.push('304');
   if (method !== 'Fetch' && method !== 'Delete') statuses.push('400');
   const { unauthorized, forbidden } = refusals(view, method);
   if (unauthorized) statuses.push('401');
@@ -131,7 +139,9 @@ export function errorStatuses(view: ViewSource, method: MethodName): ErrorStatus
   statuses.push('406'); // an Accept that allows no JSON
   // A JSON Patch that does not apply (missing pointer, failed `test`) is a 409 too.
   if (method === 'Patch' || (!reads.has(method) && method !== 'Delete' && method !== 'BulkDelete' && writesCanConflict(view))) statuses.push('409');
+  if (['Update', 'Patch', 'Delete', 'BulkUpdate', 'BulkDelete'].includes(method)) statuses.push('412');
   if (bodyMethods.has(method)) statuses.push('413', '415');
+  if (view.resource.requireIfMatch && ['Update', 'Patch', 'Delete'].includes(method)) statuses.push('428');
   statuses.push('503');
   return statuses;
 }

@@ -27,6 +27,8 @@ export interface ResourceSource {
   /** Related fields whose nested objects are created/updated on write. */
   readonly saveRelated: ReadonlySet<string>;
   readonly paging: PageSettings;
+  /** Writes on items need `If-Match` (428 without). */
+  readonly requireIfMatch: boolean;
   /** The discriminator table, when the resource declares child resources. */
   readonly children?: ChildTable;
   /** For a child resource: the discriminator value of its own type. */
@@ -85,6 +87,7 @@ function describeResource(Class: ResourceClass): ResourceSource {
     related: new Map(Object.entries(resource.relatedResources ?? {})),
     saveRelated: new Set(resource.saveRelatedFields ?? []),
     paging: { paginate: resource.paginate, defaultLimit: resource.defaultLimit, maxLimit: resource.maxLimit },
+    requireIfMatch: resource.requireIfMatch === true,
     ...(children ? { children } : {}),
     ...(own ? { ownType: own.value } : {}),
     ...(resource.defaultChildResourceDocument !== undefined ? { defaultChild: resource.defaultChildResourceDocument } : {}),
