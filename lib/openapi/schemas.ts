@@ -25,6 +25,8 @@ interface SchemaTypeInternals {
   enumValues?: unknown[];
   schema?: Schema;
   embeddedSchemaType?: SchemaTypeInternals;
+  /** Mongoose 8's name for the element type of an array. */
+  $embeddedSchemaType?: SchemaTypeInternals;
   caster?: SchemaTypeInternals;
   $isMongooseDocumentArray?: boolean;
   $__schemaType?: SchemaTypeInternals;
@@ -134,7 +136,7 @@ export function typeSchema(type: SchemaType, mode: SchemaMode, depth = 0): JsonS
         return { type: 'array', items: objectSchema(info.schema, mode, depth + 1) };
       }
       // Elements are described without null: arrays of values hold values.
-      const element = info.embeddedSchemaType ?? info.caster;
+      const element = info.embeddedSchemaType ?? info.$embeddedSchemaType ?? info.caster;
       return { type: 'array', items: element && depth < MAX_DEPTH ? typeSchema(element as unknown as SchemaType, mode, depth + 1) : {} };
     }
     default:
