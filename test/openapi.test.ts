@@ -126,7 +126,7 @@ test('list parameters: paging with maxLimit, _fields and _order_by as enums, _co
   t.false(byName._fields.explode);
   t.deepEqual(byName._order_by.schema.items.enum, ['title', '-title', 'created', '-created']);
   t.deepEqual(byName._count.schema, { type: 'boolean' });
-  t.deepEqual(byName.title__startswith.schema, { type: 'string', maxLength: 1000 });
+  t.deepEqual(byName.title__startswith.schema, { type: 'string', maxLength: 200 });
   t.deepEqual(byName.author.schema, { type: 'string', pattern: '^[0-9a-fA-F]{24}$' });
   t.deepEqual(byName.tags__in.schema, { type: 'array', items: { type: 'string' } });
   t.like(byName.tags__in, { style: 'form', explode: false });
