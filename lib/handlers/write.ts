@@ -1,4 +1,5 @@
 /** Create (`POST /posts/`), Update (`PUT /posts/<pk>/`), BulkUpdate (`PUT /posts/?filters`), Delete. */
+import { CHANGED_MEANWHILE } from '../write/concurrency.js';
 import { BadRequest, Conflict, HttpError, NotFound, PreconditionFailed } from '../errors.js';
 import type { WriteAttempt } from '../idempotency/attempt.js';
 import { buildFilter } from '../query/filters.js';
@@ -13,7 +14,6 @@ import { checkBulkIfMatch, checkIfMatch, ifMatchOf, requireIfMatch, setItemEtag 
 import { filterTargetOf, plainOf } from './shared.js';
 
 /** A conditional save found the document changed since it was read. */
-export const CHANGED_MEANWHILE = 'The document was changed by another request; fetch it and try again.';
 
 /**
  * With an idempotency `attempt`, the document gets the `_id` recorded for it before anything is written;
