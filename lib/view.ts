@@ -1,8 +1,8 @@
 /**
  * ResourceView: which methods a resource answers, who may call them, and the per-request pipeline,
- * read top to bottom: route → method check → authenticate → `permissions` table → `Idempotency-Key`
- * (keyed writes, lib/idempotency/) → handler (parse, permission hooks, database, serialize). Errors
- * thrown anywhere become JSON responses in `MongoRest`.
+ * read top to bottom: route → method check → `ctx.state.mongorest` → authenticate → `permissions` table →
+ * `Idempotency-Key` (keyed writes, lib/idempotency/) → the view's `dispatch` → handler (parse, permission
+ * hooks, database, serialize). Errors thrown anywhere become JSON responses in `MongoRest`.
  */
 import mongoose from 'mongoose';
 import { authenticate, instantiateStrategies, isAuthenticated, type AuthenticationBase, type AuthenticationSpec } from './auth/authentication.js';
@@ -17,11 +17,32 @@ import type { WriteAttempt } from './idempotency/attempt.js';
 import { idempotencyKeyOf, keyedMethods, runKeyedWrite } from './idempotency/keyed-write.js';
 import type { IdempotencyConfig } from './idempotency/options.js';
 import { readJsonBody, type BodyOptions } from './write/body.js';
-import type { MethodMarker, RouteTarget, Verb } from './methods.js';
+import type { MethodMarker, MethodName, RouteTarget, Verb } from './methods.js';
 import { scopeKey, type RequestScope, type Resource } from './resource.js';
 import { metaOf, type ResourceMeta } from './resource-meta.js';
 import type { MaybePromise, RequestContext } from './types.js';
 import type { DocumentOf, QueryOf } from './typing/model.js';
+
+/**
+ * What `ctx.state.mongorest` holds from before authentication on: the method being served (a
+ * `MethodName` such as `'Fetch'`, or a custom action's name), the view instance and the resource
+ * instance serving the request.
+ *
+ * @example
+ * ```ts
+ * app.use(async (ctx, next) => {
+ *   await next();
+ *   const served = ctx.state.mongorest as MongoRestState | undefined;
+ *   if (served) console.log(`${served.view.constructor.name} ${served.method} → ${ctx.status}`);
+ * });
+ * ```
+ */
+export interface MongoRestState {
+  /** The `MethodName` (`'List'`, `'Fetch'`, …) or the custom action's name. */
+  readonly method: MethodName | (string & NonNullable<unknown>);
+  readonly view: ResourceView;
+  readonly resource: Resource;
+}
 
 /** The model a resource (instance type) serves: `ModelOf<PostResource>` is `typeof Post`. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- any resource, whatever its model
@@ -57,6 +78,30 @@ export class ResourceView<R extends Resource<any, any> = Resource> {
    * document), authenticated like the view's other URLs.
    */
   schemaEndpoint = false;
+
+  /**
+   * Runs around the handler of every method (and action) of this view, once authentication, the
+   * `permissions` table and the `Idempotency-Key` have let the request through: `next()` runs the
+   * handler. The default is `return next()`. An override may run code before and after `await next()`,
+   * replace `ctx.body`/`ctx.status`, or answer without calling `next()`; what it throws is answered as
+   * JSON like any other error. `method` is the `MethodName` (`'Fetch'`) or the action's name.
+   *
+   * @example
+   * ```ts
+   * class AuditedPostView extends ResourceView {
+   *   resource = PostResource;
+   *   methods = [methods.List, methods.Fetch, methods.Update];
+   *   override async dispatch(ctx: RequestContext, method: string, next: () => Promise<void>) {
+   *     const started = Date.now();
+   *     await next();
+   *     ctx.set('X-Handled-By', `${method} in ${Date.now() - started} ms`);
+   *   }
+   * }
+   * ```
+   */
+  dispatch(_ctx: RequestContext, _method: MethodName | (string & NonNullable<unknown>), next: () => Promise<void>): MaybePromise<void> {
+    return next();
+  }
 
   /** Narrows every lookup (list, fetch, update, delete, bulk); return the query, e.g. `query.where({ owner })`. */
   hasReadPermission(_ctx: RequestContext, query: QueryOf<ModelOf<R>>): MaybePromise<QueryOf<ModelOf<R>>> {
@@ -154,11 +199,18 @@ export class ViewBinding {
     // Every answer is JSON: a client that accepts none is told so before anything else is done.
     const accepted = marker.name === 'List' ? ctx.accepts(JSON_TYPE, NDJSON) : ctx.accepts(JSON_TYPE);
     if (!accepted) throw new NotAcceptable();
+    const resource = this.newResource(ctx);
+    announce(ctx, marker.name, this.view, resource);
     // Answers that depend on who asks are for that client only, and revalidated (ETag) before reuse.
     if (isAuthenticated(ctx, await authenticate(ctx, this.strategies))) ctx.set('Cache-Control', 'private, no-cache');
     const body = { limit: this.settings.bodyLimit };
-    if (this.createPair && marker.verb === 'POST' && target === 'collection') marker = await this.chooseCreate(ctx, body);
+    if (this.createPair && marker.verb === 'POST' && target === 'collection') {
+      marker = await this.chooseCreate(ctx, body);
+      announce(ctx, marker.name, this.view, resource);
+    }
     await checkMethodPermission(ctx, this.view.permissions, marker.name, this.strategies);
+    const chosen = marker;
+    const handle = (attempt?: WriteAttempt) => () => this.runHandler(ctx, resource, chosen, accepted, body, pk, attempt);
     const { idempotency } = this.settings;
     const key = idempotency && keyedMethods.has(ctx.method) ? idempotencyKeyOf(ctx) : undefined;
     if (idempotency && key !== undefined) {
@@ -171,21 +223,22 @@ export class ViewBinding {
         body,
         newDocumentId: () => this.newDocumentId(),
       };
-      return runKeyedWrite(ctx, key, keyed, (attempt) => this.dispatch(ctx, marker, accepted, body, pk, attempt));
+      // The view's dispatch runs inside the keyed write: a replay repeats the answer it gave.
+      return runKeyedWrite(ctx, key, keyed, (attempt) => dispatchThrough(this.view, ctx, chosen.name, handle(attempt)));
     }
-    return this.dispatch(ctx, marker, accepted, body, pk);
+    return dispatchThrough(this.view, ctx, chosen.name, handle());
   }
 
   /** Runs the handler of a method (with the idempotency attempt it runs in, if any). */
-  private async dispatch(
+  private async runHandler(
     ctx: RequestContext,
+    resource: Resource,
     marker: MethodMarker,
     accepted: string,
     body: BodyOptions,
     pk: string | undefined,
     attempt?: WriteAttempt,
   ): Promise<void> {
-    const resource = this.newResource(ctx);
     switch (marker.name) {
       case 'List':
         if (accepted === NDJSON) return stream(ctx, resource);
@@ -242,4 +295,24 @@ export class ViewBinding {
     if (this.byRoute[target].has('PATCH')) ctx.set('Accept-Patch', ACCEPT_PATCH);
     ctx.status = 204;
   }
+}
+
+/** Sets `ctx.state.mongorest` (see `MongoRestState`). */
+export function announce(ctx: RequestContext, method: string, view: ResourceView, resource: Resource): void {
+  const state: MongoRestState = { method, view, resource };
+  (ctx.state as Record<string, unknown>).mongorest = state;
+}
+
+/**
+ * Runs `handler` through the view's `dispatch` override point; `next` runs it at most once (a second
+ * call is a bug of the override, answered 500 like a koa-compose `next()` called twice).
+ */
+export async function dispatchThrough(view: ResourceView, ctx: RequestContext, method: string, handler: () => Promise<void>): Promise<void> {
+  let called = false;
+  const next = () => {
+    if (called) return Promise.reject(new Error(`${view.constructor.name}.dispatch called next() more than once.`));
+    called = true;
+    return handler();
+  };
+  await view.dispatch(ctx, method, next);
 }
