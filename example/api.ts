@@ -104,6 +104,8 @@ export function createApi({ User, Post, Media, Image, Video }: ExampleModels, { 
 
   const api = new MongoRest({
     prefix: '/api',
+    // A write sent with `Idempotency-Key` can be retried safely (docs/http.md).
+    idempotency: true,
     openapi: { info: { title: 'Example blog API', version: '1.0.0', description: 'Users, posts and media. Reads are open; writes need `X-API-Key`.' } },
   });
   api.register(UserView, { url: '/users/' });

@@ -166,6 +166,11 @@ export class ViewBinding {
     this.scope = { permissions: view, databaseTimeoutMS: settings.databaseTimeoutMS };
   }
 
+  /** Whether `Idempotency-Key` is honoured on this view's writes. */
+  get keyedWrites(): boolean {
+    return this.settings.idempotency !== undefined;
+  }
+
   itemUrl(id: unknown): string {
     return `${this.path}/${encodeURIComponent(String(id))}${this.trailingSlash ? '/' : ''}`;
   }

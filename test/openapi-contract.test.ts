@@ -1,13 +1,15 @@
 /**
  * Contract test: the example app answers exactly what its OpenAPI document says. A representative set of
- * requests — every operation, every error status the document lists, on a healthy database and on one
- * that is down — is recorded, and every response is checked against the document:
+ * requests — every operation, every error status the document lists, on a healthy database, on one that
+ * is down, and on one that takes writes without answering (504) — is recorded, and every response is
+ * checked against the document:
  *
  *  - its method and path are an operation of the document, or the answer is 405 with an `Allow` header
  *    naming exactly the documented methods;
  *  - its status is one of the operation's responses, with the headers that response requires;
  *  - its body validates against the response's schema (Ajv, draft 2020-12, formats on) with every object
  *    schema closed (`unevaluatedProperties: false`), so a field the document does not name is a mismatch;
+ *    an NDJSON body line by line;
  *  - the body of every request the server accepted validates against the operation's request schema.
  *
  * And the other way round: every status the document lists for an operation was seen, so the document
@@ -24,6 +26,7 @@ import { seed } from '../example/seed.js';
 import type { JsonSchema } from '../lib/index.js';
 import { useTestDatabase } from './fixtures/database.js';
 import { openApiAjv } from './fixtures/openapi.js';
+import { TcpProxy } from './fixtures/tcp-proxy.js';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- walking a JSON document
 
@@ -52,11 +55,18 @@ function isObjectSchema(schema: Json): boolean {
   return typeof schema.properties === 'object' && (schema.type === 'object' || (Array.isArray(schema.type) && schema.type.includes('object')));
 }
 
+/** An inline schema's references to components, made absolute (they live in the document's schema). */
+function absoluteRefs(value: unknown): any { // eslint-disable-line @typescript-eslint/no-explicit-any -- JSON in, JSON out
+  if (Array.isArray(value)) return value.map(absoluteRefs);
+  if (value === null || typeof value !== 'object') return value;
+  return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, key === '$ref' && typeof item === 'string' && item.startsWith('#/') ? `${base}${item}` : absoluteRefs(item)]));
+}
+
 function validatorFor(schema: JsonSchema): ValidateFunction {
   const key = JSON.stringify(schema);
   let validate = validators.get(key);
   if (!validate) {
-    validate = ajv.compile(typeof schema.$ref === 'string' ? { $ref: `${base}${schema.$ref}` } : closed(schema));
+    validate = ajv.compile(typeof schema.$ref === 'string' ? { $ref: `${base}${schema.$ref}` } : absoluteRefs(closed(schema)));
     validators.set(key, validate);
   }
   return validate;
@@ -161,7 +171,12 @@ function mismatches(exchange: Exchange): string[] {
   const media = content[type];
   if (!media) return [...problems, `${where}: content type ${type} is not one of ${Object.keys(content).join(', ')}`];
   const validate = validatorFor(media.schema);
-  if (!validate(JSON.parse(exchange.text))) problems.push(`${where}: body ${exchange.text.slice(0, 300)} does not match: ${ajv.errorsText(validate.errors)}`);
+  // NDJSON: every line is one value of the schema.
+  const values = type === 'application/x-ndjson' ? exchange.text.split('\n').filter(Boolean) : [exchange.text];
+  if (values.length === 0) problems.push(`${where}: an empty stream`);
+  for (const text of values) {
+    if (!validate(JSON.parse(text))) problems.push(`${where}: body ${text.slice(0, 300)} does not match: ${ajv.errorsText(validate.errors)}`);
+  }
   // A request the server accepted must be one the document describes.
   if (exchange.status < 300 && exchange.requestBody !== undefined) {
     const requestMedia = operation.requestBody?.content?.[exchange.contentType ?? ''];
@@ -228,6 +243,7 @@ async function drive(server: ReturnType<Koa['callback']>, models: ExampleModels)
     },
   });
   await call(server, 'GET', '/api/posts/', { query: { _fields: 'title,summary', _limit: '0' } });
+  await call(server, 'GET', '/api/posts/', { accept: 'application/x-ndjson', query: { _order_by: 'title' } });
   await call(server, 'GET', '/api/posts/', { query: { _order_by: 'author' } });
   await call(server, 'POST', '/api/posts/', { body: { title: 'Anonymous' } });
   const post = await call(server, 'POST', '/api/posts/', {
@@ -322,6 +338,73 @@ async function driveNotAcceptable(server: ReturnType<Koa['callback']>): Promise<
   }
 }
 
+/**
+ * Writes whose command reached the database but were never answered (a TCP proxy holds the replies from
+ * that command on): each answers 504. While one is held, a second request with its `Idempotency-Key`
+ * answers 409 (still in flight) and a different request with that key 422; a key of 256 characters is
+ * a 400. Each write gets its own proxy and app, so they run side by side.
+ */
+async function driveUnknownOutcome(server: ReturnType<Koa['callback']>, models: ExampleModels, uri: string, dbName: string): Promise<void> {
+  const [ada] = (await models.User.find({ name: 'Ada Lovelace' }).lean()) as Json[];
+  const user = () => models.User.create({ name: 'Temp', email: `temp-${new mongoose.Types.ObjectId()}@example.com` });
+  const post = () => models.Post.create({ title: `Temp ${new mongoose.Types.ObjectId()}`, author: ada!._id });
+  const image = () => models.Image.create({ title: 'Temp', url: 'https://example.com/t.png', width: 1, height: 1 });
+  // The bytes that only the write command of each request carries: a marker in its body, or the key of
+  // a delete command's statements.
+  const deletes = 'deletes\u0000';
+  interface Write {
+    method: string;
+    path: string;
+    body?: (marker: string) => Json;
+    query?: Record<string, string>;
+    type?: string;
+    /** Another request (422 with the same key): another body, or another URL for a delete. */
+    otherPath?: string;
+  }
+  const marker = () => `m${new mongoose.Types.ObjectId()}`;
+  const [u1, u2, u3, p1, p2, p3, p4, i1, i2, i3] = await Promise.all([user(), user(), user(), post(), post(), post(), post(), image(), image(), image()]);
+  const writes: Write[] = [
+    { method: 'POST', path: '/api/users/', body: (m) => ({ name: m, email: `${m}@example.com` }) },
+    { method: 'PUT', path: `/api/users/${u1!._id}/`, body: (m) => ({ name: m }) },
+    { method: 'DELETE', path: `/api/users/${u2!._id}/`, otherPath: `/api/users/${u3!._id}/` },
+    { method: 'POST', path: '/api/posts/', body: (m) => ({ title: m }) },
+    { method: 'PUT', path: `/api/posts/${p1!._id}/`, body: (m) => ({ title: m }) },
+    { method: 'PATCH', path: `/api/posts/${p2!._id}/`, body: (m) => ({ title: m }), type: 'application/merge-patch+json' },
+    { method: 'PUT', path: '/api/posts/', query: { title: String(p3!.title) }, body: (m) => ({ title: m }) },
+    { method: 'DELETE', path: `/api/posts/${p4!._id}/`, otherPath: `/api/posts/${p1!._id}/` },
+    { method: 'POST', path: '/api/media/', body: (m) => ({ type: 'Video', title: m, url: 'https://example.com/v.mp4', seconds: 2 }) },
+    { method: 'PUT', path: `/api/media/${i1!._id}/`, body: (m) => ({ title: m }) },
+    { method: 'DELETE', path: `/api/media/${i2!._id}/`, otherPath: `/api/media/${i3!._id}/` },
+  ];
+  for (const write of writes) {
+    await call(server, write.method, write.path, { key: true, headers: { 'Idempotency-Key': 'k'.repeat(256) }, ...(write.query ? { query: write.query } : {}) });
+  }
+  await Promise.all(
+    writes.map(async (write) => {
+      const proxy = await TcpProxy.start(uri);
+      const connection = mongoose.createConnection(proxy.uri(dbName), { heartbeatFrequencyMS: 500, connectTimeoutMS: 20_000 });
+      connection.on('error', () => undefined);
+      try {
+        await connection.asPromise();
+        const held = createApp(defineModels(connection), { apiKey: KEY }).callback();
+        const m = marker();
+        // Not the marker: the key is stored in the idempotency record, written before the held write.
+        const key = { key: true, headers: { 'Idempotency-Key': `key-${marker()}` }, ...(write.query ? { query: write.query } : {}), ...(write.type ? { type: write.type } : {}) };
+        const sent = proxy.holdAfterRequestContaining(write.body ? m : deletes);
+        const first = call(held, write.method, write.path, { ...key, ...(write.body ? { body: write.body(m) } : {}) });
+        await sent;
+        await call(server, write.method, write.path, { ...key, ...(write.body ? { body: write.body(m) } : {}) });
+        await call(server, write.method, write.otherPath ?? write.path, { ...key, ...(write.body ? { body: write.body(`${m}-other`) } : {}) });
+        await first;
+      } finally {
+        proxy.release();
+        await connection.close(true).catch(() => undefined);
+        await proxy.stop();
+      }
+    }),
+  );
+}
+
 /** With the database down, every operation that reaches it answers 503 (+ Retry-After). */
 async function driveDown(server: ReturnType<Koa['callback']>): Promise<void> {
   const id = '0123456789abcdef01234567';
@@ -349,6 +432,8 @@ test('every response of the example app matches its OpenAPI document, and every 
   await drive(app, models);
   await driveNotAcceptable(app);
   await driveConditional(app);
+  const { uri, dbName } = await database.ready;
+  await driveUnknownOutcome(app, models, uri, dbName);
 
   // A database that is down: a connection to a port nothing listens on.
   const down = mongoose.createConnection('mongodb://127.0.0.1:9/contract', { serverSelectionTimeoutMS: 500 });

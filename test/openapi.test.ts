@@ -118,6 +118,7 @@ test('list parameters: paging with maxLimit, _fields and _order_by as enums, _co
     'created__gte',
     'created__lt',
     'content__lang',
+    'If-None-Match',
   ]);
   const byName = Object.fromEntries((list.parameters as Json[]).map((parameter) => [parameter.name, parameter]));
   t.deepEqual(byName._limit.schema, { type: 'integer', minimum: 0, maximum: 100, default: 20 });
@@ -132,10 +133,13 @@ test('list parameters: paging with maxLimit, _fields and _order_by as enums, _co
   t.like(byName.tags__in, { style: 'form', explode: false });
   t.deepEqual(byName.published.schema, { type: 'boolean' });
   t.deepEqual(byName.created__gte.schema, { type: 'string', format: 'date-time' });
-  // Bulk updates take the filters (strictly) and nothing else; item methods take _fields only.
-  t.deepEqual(parameterNames(doc().paths['/api/posts/'].put), parameterNames(list).slice(6));
-  t.deepEqual(parameterNames(doc().paths['/api/posts/{id}/'].get), ['_fields']);
-  t.deepEqual(parameterNames(doc().paths['/api/posts/{id}/'].delete), []);
+  // Bulk updates take the filters (strictly) and the write headers; item methods take _fields and the
+  // conditional (and, on writes, idempotency) headers.
+  t.deepEqual(parameterNames(doc().paths['/api/posts/'].put), [...parameterNames(list).slice(6, -1), 'If-Match', 'Idempotency-Key']);
+  t.deepEqual(parameterNames(doc().paths['/api/posts/{id}/'].get), ['_fields', 'If-None-Match']);
+  t.deepEqual(parameterNames(doc().paths['/api/posts/{id}/'].delete), ['If-Match', 'Idempotency-Key']);
+  t.like(byName['If-None-Match'], { in: 'header', schema: { type: 'string' } });
+  t.false('required' in byName['If-None-Match']);
 });
 
 test('resource schemas follow fields, renames, relations and computedSchemas', (t) => {
@@ -209,20 +213,30 @@ test('a polymorphic resource is a oneOf with a discriminator mapping, for output
 test('responses: envelopes, 201 with Location, 204, and only the errors each operation can give', (t) => {
   const statuses = (path: string, method: string) => Object.keys(doc().paths[path][method].responses);
   t.deepEqual(statuses('/api/posts/', 'get'), ['200', '304', '400', '406', '503']);
-  t.deepEqual(statuses('/api/posts/', 'post'), ['201', '400', '401', '406', '413', '415', '503']);
-  t.deepEqual(statuses('/api/posts/', 'put'), ['200', '400', '401', '406', '412', '413', '415', '503']);
+  // The example honours Idempotency-Key: every write can also be 400 (bad key), 409 (same key in flight),
+  // 422 (key reused for another request); and 504 once a write may have been sent.
+  t.deepEqual(statuses('/api/posts/', 'post'), ['201', '400', '401', '406', '409', '413', '415', '422', '503', '504']);
+  t.deepEqual(statuses('/api/posts/', 'put'), ['200', '400', '401', '406', '409', '412', '413', '415', '422', '503', '504']);
   t.deepEqual(statuses('/api/posts/{id}/', 'get'), ['200', '304', '404', '406', '503']);
-  t.deepEqual(statuses('/api/posts/{id}/', 'put'), ['200', '400', '401', '404', '406', '412', '413', '415', '503']);
-  t.deepEqual(statuses('/api/posts/{id}/', 'delete'), ['204', '401', '404', '406', '412', '503']);
+  t.deepEqual(statuses('/api/posts/{id}/', 'put'), ['200', '400', '401', '404', '406', '409', '412', '413', '415', '422', '503', '504']);
+  t.deepEqual(statuses('/api/posts/{id}/', 'delete'), ['204', '400', '401', '404', '406', '409', '412', '422', '503', '504']);
   // A JSON Patch that does not apply is a 409, whatever the indexes.
-  t.deepEqual(statuses('/api/posts/{id}/', 'patch'), ['200', '400', '401', '404', '406', '409', '412', '413', '415', '503']);
+  t.deepEqual(statuses('/api/posts/{id}/', 'patch'), ['200', '400', '401', '404', '406', '409', '412', '413', '415', '422', '503', '504']);
   t.deepEqual(Object.keys(doc().paths['/api/posts/{id}/'].patch.requestBody.content), ['application/merge-patch+json', 'application/json', 'application/json-patch+json']);
   // Users have a unique index: their writes can conflict.
-  t.deepEqual(statuses('/api/users/', 'post'), ['201', '400', '401', '406', '409', '413', '415', '503']);
-  t.deepEqual(statuses('/api/users/{id}/', 'put'), ['200', '400', '401', '404', '406', '409', '412', '413', '415', '503']);
+  t.deepEqual(statuses('/api/users/', 'post'), ['201', '400', '401', '406', '409', '413', '415', '422', '503', '504']);
+  t.deepEqual(statuses('/api/users/{id}/', 'put'), ['200', '400', '401', '404', '406', '409', '412', '413', '415', '422', '503', '504']);
   t.deepEqual(statuses('/api/posts/schema', 'get'), ['200']);
-  t.deepEqual(doc().paths['/api/posts/'].post.responses['201'].headers, { Location: { $ref: '#/components/headers/Location' } });
-  t.deepEqual(doc().paths['/api/posts/{id}/'].delete.responses['204'], { description: 'Deleted.' });
+  t.deepEqual(doc().paths['/api/posts/'].post.responses['201'].headers, {
+    ETag: { $ref: '#/components/headers/ETag' },
+    Location: { $ref: '#/components/headers/Location' },
+    'Cache-Control': { $ref: '#/components/headers/CacheControl' },
+    'Idempotent-Replayed': { $ref: '#/components/headers/IdempotentReplayed' },
+  });
+  t.deepEqual(doc().paths['/api/posts/{id}/'].delete.responses['204'], {
+    description: 'Deleted.',
+    headers: { 'Cache-Control': { $ref: '#/components/headers/CacheControl' }, 'Idempotent-Replayed': { $ref: '#/components/headers/IdempotentReplayed' } },
+  });
   t.deepEqual(doc().paths['/api/posts/'].put.responses['200'].content['application/json'].schema, { $ref: '#/components/schemas/BulkUpdateResult' });
   t.deepEqual(Object.keys(doc().components.responses), [
     'NotModified',
@@ -237,7 +251,9 @@ test('responses: envelopes, 201 with Location, 204, and only the errors each ope
     'PreconditionRequired',
     'PayloadTooLarge',
     'UnsupportedMediaType',
+    'IdempotencyKeyReused',
     'ServiceUnavailable',
+    'GatewayTimeout',
   ]);
 });
 
@@ -368,10 +384,10 @@ test('strategies become security schemes; 401/403 where authentication, permissi
   const open = spec.paths['/open/'];
   t.is(open.get.operationId, 'listOpenThings');
   t.false('security' in open.get);
-  t.deepEqual(Object.keys(open.post.responses), ['201', '400', '406', '413', '415', '503']);
+  t.deepEqual(Object.keys(open.post.responses), ['201', '400', '406', '413', '415', '503', '504']);
   t.deepEqual(
-    open.get.parameters.slice(-2).map((parameter: Json) => parameter.name),
-    ['title__in', 'title__not__in'],
+    open.get.parameters.slice(-3).map((parameter: Json) => parameter.name),
+    ['title__in', 'title__not__in', 'If-None-Match'],
   );
 
   const guarded = spec.paths['/guarded/'];
@@ -382,8 +398,8 @@ test('strategies become security schemes; 401/403 where authentication, permissi
   t.deepEqual(Object.keys(guarded.get.responses), ['200', '304', '400', '406', '503']);
   t.deepEqual(item.get.security, [{ Bearer: [] }, { SecretHeader: [] }], 'a role rule: anonymous callers are refused');
   t.deepEqual(Object.keys(item.get.responses), ['200', '304', '401', '403', '404', '406', '503']);
-  t.deepEqual(Object.keys(guarded.post.responses), ['201', '400', '403', '406', '413', '415', '503'], 'hasAddPermission can refuse');
-  t.deepEqual(Object.keys(item.delete.responses), ['204', '403', '404', '406', '412', '503'], 'Delete is not in the table: always refused');
+  t.deepEqual(Object.keys(guarded.post.responses), ['201', '400', '403', '406', '413', '415', '503', '504'], 'hasAddPermission can refuse');
+  t.deepEqual(Object.keys(item.delete.responses), ['204', '403', '404', '406', '412', '503', '504'], 'Delete is not in the table: always refused');
 
   // Paths as registered: without a trailing slash, the item URL has none either.
   t.truthy(spec.paths['/keyed'].get);
@@ -431,4 +447,71 @@ test('related resources: $ref on output, id-or-object on input (saveRelatedField
     'initials',
     '_all',
   ]);
+});
+
+test('headers: ETag (strong on items, weak on pages), If-None-Match/If-Match, Cache-Control, Idempotency-Key, Accept-Patch on 415; NDJSON lists', (t) => {
+  const posts = doc().paths['/api/posts/'];
+  const post = doc().paths['/api/posts/{id}/'];
+  const ref = (name: string) => ({ $ref: `#/components/headers/${name}` });
+  t.deepEqual(posts.get.responses['200'].headers, { ETag: ref('WeakETag'), 'Cache-Control': ref('CacheControl') });
+  t.deepEqual(post.get.responses['200'].headers, { ETag: ref('ETag'), 'Cache-Control': ref('CacheControl') });
+  t.deepEqual(post.put.responses['200'].headers, { ETag: ref('ETag'), 'Cache-Control': ref('CacheControl'), 'Idempotent-Replayed': ref('IdempotentReplayed') });
+  t.deepEqual(post.patch.responses['200'].headers, post.put.responses['200'].headers);
+  t.deepEqual(post.patch.responses['415'].headers, { 'Accept-Patch': ref('AcceptPatch') });
+  t.true(doc().components.headers.AcceptPatch.required);
+  t.true(doc().components.headers.ETag.required);
+  t.falsy(doc().components.headers.CacheControl.required, 'only authenticated requests get it');
+  t.deepEqual(Object.keys(posts.get.responses['200'].content), ['application/json', 'application/x-ndjson']);
+  t.deepEqual(posts.get.responses['200'].content['application/x-ndjson'].schema, {
+    oneOf: [{ $ref: '#/components/schemas/Post' }, { $ref: '#/components/schemas/StreamEnd' }],
+  });
+  const idempotencyKey = (post.put.parameters as Json[]).find((parameter) => parameter.name === 'Idempotency-Key')!;
+  t.deepEqual(idempotencyKey.schema, { type: 'string', minLength: 1, maxLength: 255 });
+  t.is(idempotencyKey.in, 'header');
+  t.regex(doc().components.responses.GatewayTimeout.description, /may or may not have been saved/);
+  t.false('headers' in doc().components.responses.GatewayTimeout, 'a 504 never says "retry after"');
+});
+
+test('Resource-level write hooks, requireIfMatch, an unversioned model and no idempotency are described as served', async (t) => {
+  const Versioned = freshModel();
+  const Unversioned = database().connection.model(`OpenApiDoc${++modelCount}`, new mongoose.Schema({ title: String }, { versionKey: false }));
+  class GuardedThings extends Resource {
+    document = Versioned;
+    override requireIfMatch = true;
+    override hasChangePermission() {
+      return false;
+    }
+    override hasDeletePermission() {
+      return false;
+    }
+  }
+  class PlainThings extends Resource {
+    document = Unversioned;
+  }
+  class GuardedView extends ResourceView {
+    resource = GuardedThings;
+    methods = [methods.Create, methods.Fetch, methods.Update, methods.Delete];
+  }
+  class PlainView extends ResourceView {
+    resource = PlainThings;
+    methods = [methods.Fetch, methods.Update];
+  }
+  const api = new TestMongoRest().register(GuardedView, { url: '/guarded/', name: 'guarded' }).register(PlainView, { url: '/plain/', name: 'plain' });
+  const spec = (await assertValidOpenApi(api)) as unknown as Json;
+  const guarded = spec.paths['/guarded/{id}/'];
+  t.deepEqual(Object.keys(guarded.put.responses), ['200', '400', '403', '404', '406', '412', '413', '415', '428', '503', '504'], "the resource's hasChangePermission can refuse");
+  t.deepEqual(Object.keys(guarded.delete.responses), ['204', '403', '404', '406', '412', '428', '503', '504']);
+  t.deepEqual(Object.keys(spec.paths['/guarded/'].post.responses), ['201', '400', '406', '413', '415', '503', '504'], 'no add hook: no 403');
+  t.deepEqual((guarded.put.parameters as Json[]).find((parameter) => parameter.name === 'If-Match'), {
+    name: 'If-Match',
+    in: 'header',
+    description: 'The ETag read before the change (or `*`): answered 412 and nothing written when the document changed since.',
+    required: true,
+    schema: { type: 'string' },
+  });
+  t.false((guarded.put.parameters as Json[]).some((parameter) => parameter.name === 'Idempotency-Key'), 'idempotency is off');
+  t.deepEqual(guarded.get.responses['200'].headers, { ETag: { $ref: '#/components/headers/ETag' } });
+  const plain = spec.paths['/plain/{id}/'];
+  t.false('headers' in plain.get.responses['200'], 'no version key: no ETag');
+  t.false((plain.put.parameters as Json[]).find((parameter) => parameter.name === 'If-Match')!.required ?? false);
 });

@@ -6,8 +6,21 @@
 import type { MethodName } from '../methods.js';
 import type { SchemaComponents } from './components.js';
 import { UniqueNames, pascalCase, plural } from './names.js';
-import { countParameter, cursorParameter, fieldsParameter, filterParametersOf, idParameter, orderParameter, pageParameters } from './parameters.js';
-import { errorResponseNames, errorStatuses, refusals } from './responses.js';
+import { NDJSON } from '../handlers/stream.js';
+import { ACCEPT_PATCH } from '../handlers/patch.js';
+import {
+  countParameter,
+  cursorParameter,
+  fieldsParameter,
+  filterParametersOf,
+  idParameter,
+  idempotencyKeyParameter,
+  ifMatchParameter,
+  ifNoneMatchParameter,
+  orderParameter,
+  pageParameters,
+} from './parameters.js';
+import { errorResponseNames, errorStatuses, keyedMethodNames, refusals } from './responses.js';
 import type { SecuritySchemes } from './security.js';
 import type { ViewSource } from './source.js';
 import type { JsonSchema, OpenApiHttpMethod, OpenApiOperation, OpenApiParameter, OpenApiPathItem, OpenApiResponse } from './types.js';
@@ -33,6 +46,14 @@ const httpMethod: Record<MethodName, OpenApiHttpMethod> = {
 };
 
 const json = (schema: JsonSchema) => ({ 'application/json': { schema } });
+const headerRef = (name: string) => ({ $ref: `#/components/headers/${name}` });
+/** The last line of a stream cut short: by `maxStreamDocuments` (`truncated`) or by a database error. */
+const streamEndSchema: JsonSchema = {
+  type: 'object',
+  description: 'The last line of an NDJSON stream that did not end normally.',
+  properties: { error: { type: 'string' }, truncated: { const: true } },
+  required: ['error'],
+};
 const errorRef = (status: keyof typeof errorResponseNames) => ({ $ref: `#/components/responses/${errorResponseNames[status]}` });
 
 /** The path items of one view, keyed by path, and its tag. */
@@ -46,8 +67,10 @@ export function viewPaths(view: ViewSource, context: OperationContext): { tag: {
   const names = resourceWords(view);
 
   const operation = (method: MethodName, id: string, summary: string, parameters: OpenApiParameter[], success: Record<string, OpenApiResponse>, body?: JsonSchema): OpenApiOperation => {
-    const responses: OpenApiOperation['responses'] = { ...success };
+    const responses: OpenApiOperation['responses'] = {};
+    for (const [status, response] of Object.entries(success)) responses[status] = withCommonHeaders(method, response);
     for (const status of errorStatuses(view, method)) responses[status] = errorRef(status);
+    parameters = [...parameters, ...headerParameters(method)];
     const { anonymousPasses } = refusals(view, method);
     const { security, undescribed } = context.security.requirements(view.strategies, anonymousPasses);
     const op: OpenApiOperation = { operationId: context.operationIds.claim(id), summary, tags: [tag.name], responses };
@@ -58,11 +81,28 @@ export function viewPaths(view: ViewSource, context: OperationContext): { tag: {
     return op;
   };
 
-  const objectResponse = (description: string, headers?: OpenApiResponse['headers']): OpenApiResponse => ({
-    description,
-    ...(headers ? { headers } : {}),
-    content: json(schemas.output(resource)),
-  });
+  /** Headers every success answer of `method` may carry: Cache-Control (authenticated), Idempotent-Replayed (keyed writes). */
+  function withCommonHeaders(method: MethodName, response: OpenApiResponse): OpenApiResponse {
+    const headers: NonNullable<OpenApiResponse['headers']> = { ...response.headers };
+    if (view.strategies.length > 0) headers['Cache-Control'] = headerRef('CacheControl');
+    if (view.idempotency && keyedMethodNames.has(method)) headers['Idempotent-Replayed'] = headerRef('IdempotentReplayed');
+    return Object.keys(headers).length > 0 ? { ...response, headers } : response;
+  }
+  /** Conditional-request and idempotency headers `method` reads. */
+  function headerParameters(method: MethodName): OpenApiParameter[] {
+    const out: OpenApiParameter[] = [];
+    if (method === 'List' || method === 'Fetch') out.push(ifNoneMatchParameter);
+    if (method === 'Update' || method === 'Patch' || method === 'Delete') out.push(ifMatchParameter(resource.requireIfMatch));
+    if (method === 'BulkUpdate' || method === 'BulkDelete') out.push(ifMatchParameter(false));
+    if (view.idempotency && keyedMethodNames.has(method)) out.push(idempotencyKeyParameter);
+    return out;
+  }
+  /** A stored document's answer: its strong ETag when the model is versioned. */
+  const etag = (): NonNullable<OpenApiResponse['headers']> => (resource.versioned ? { ETag: headerRef('ETag') } : {});
+  const objectResponse = (description: string, headers?: OpenApiResponse['headers']): OpenApiResponse => {
+    const all = { ...etag(), ...headers };
+    return { description, ...(Object.keys(all).length > 0 ? { headers: all } : {}), content: json(schemas.output(resource)) };
+  };
   const fields = fieldsParameter(resource);
   const id = idParameter(resource);
 
@@ -87,7 +127,14 @@ export function viewPaths(view: ViewSource, context: OperationContext): { tag: {
     switch (marker.name) {
       case 'List': {
         const parameters = [...pageParameters(resource), ...cursorParameter(resource), fields, ...optional(orderParameter(resource)), countParameter, ...filterParametersOf(resource)];
-        op = operation('List', `list${many}`, `List ${names.many}`, parameters, { '200': { description: `A page of ${names.many}.`, content: json(schemas.list(resource)) } });
+        const line = { oneOf: [schemas.output(resource), schemas.shared('StreamEnd', streamEndSchema)] };
+        op = operation('List', `list${many}`, `List ${names.many}`, parameters, {
+          '200': {
+            description: `A page of ${names.many} (JSON); with \`Accept: ${NDJSON}\`, every matching ${names.word} (no paging), one JSON object per line, the last line an error object when the stream was cut short.`,
+            headers: { ETag: headerRef('WeakETag') },
+            content: { ...json(schemas.list(resource)), [NDJSON]: { schema: line } },
+          },
+        });
         break;
       }
       case 'Fetch':
@@ -107,7 +154,11 @@ export function viewPaths(view: ViewSource, context: OperationContext): { tag: {
           op.requestBody = { required: true, content: json({ oneOf: [schemas.create(resource), { type: 'array', items: schemas.create(resource) }] }) };
           op.responses['201'] = {
             description: `The ${names.word} as stored (an object sent), or \`{ data: [...] }\` in order (an array sent; no Location).`,
-            headers: { Location: { description: 'URL of the new document (when an object was sent).', schema: { type: 'string' } } },
+            headers: {
+              Location: { description: 'URL of the new document (when an object was sent).', schema: { type: 'string' } },
+              ...(resource.versioned ? { ETag: { description: 'The version of the new document (when an object was sent).', schema: { type: 'string' } } } : {}),
+              ...withCommonHeaders('Create', { description: '' }).headers,
+            },
             content: json({ oneOf: [schemas.output(resource), createdPage()] }),
           };
         }
@@ -132,6 +183,12 @@ export function viewPaths(view: ViewSource, context: OperationContext): { tag: {
           required: true,
           description: 'RFC 7396 merge patch (objects merge, `null` removes a key) or RFC 6902 JSON Patch, on the document as GET shows it.',
           content: { 'application/merge-patch+json': { schema: merge }, 'application/json': { schema: merge }, 'application/json-patch+json': { schema: schemas.jsonPatch() } },
+        };
+        // RFC 5789: a PATCH refused for its media type says which ones are accepted.
+        op.responses['415'] = {
+          description: `The body is not a patch document this URL accepts (${ACCEPT_PATCH}, application/json).`,
+          headers: { 'Accept-Patch': headerRef('AcceptPatch') },
+          content: json(schemas.shared('Error', {})),
         };
         break;
       }

@@ -178,3 +178,31 @@ export function idParameter(source: ResourceSource): OpenApiParameter {
     schema: type?.instance === 'ObjectId' ? { type: 'string', pattern: objectIdPattern } : { type: 'string' },
   };
 }
+
+/** `If-None-Match` on reads: the ETag of the copy the client holds (304 while it is current). */
+export const ifNoneMatchParameter: OpenApiParameter = {
+  name: 'If-None-Match',
+  in: 'header',
+  description: 'ETags of the copy you hold (or `*`): answered 304 without a body while it is current.',
+  schema: { type: 'string' },
+};
+
+/** `If-Match` on writes of stored documents: required where the resource sets `requireIfMatch`. */
+export function ifMatchParameter(required: boolean): OpenApiParameter {
+  return {
+    name: 'If-Match',
+    in: 'header',
+    description: 'The ETag read before the change (or `*`): answered 412 and nothing written when the document changed since.',
+    ...(required ? { required: true } : {}),
+    schema: { type: 'string' },
+  };
+}
+
+/** `Idempotency-Key` on writes, where the MongoRest honours it. */
+export const idempotencyKeyParameter: OpenApiParameter = {
+  name: 'Idempotency-Key',
+  in: 'header',
+  description:
+    'A key of your choosing (1 to 255 characters) that makes retrying this write safe: a retry with the same key, method, URL and body gets the first answer again (`Idempotent-Replayed: true`) instead of writing twice.',
+  schema: { type: 'string', minLength: 1, maxLength: 255 },
+};

@@ -10,7 +10,7 @@ import { hasAnonymous } from './security.js';
 import { resourceSource, type ResourceSource, type ViewSource } from './source.js';
 import type { OpenApiHeader, OpenApiResponse } from './types.js';
 
-export type ErrorStatus = '304' | '400' | '401' | '403' | '404' | '405' | '406' | '409' | '412' | '413' | '415' | '428' | '503';
+export type ErrorStatus = '304' | '400' | '401' | '403' | '404' | '405' | '406' | '409' | '412' | '413' | '415' | '422' | '428' | '503' | '504';
 
 /** Component names of the shared error responses, by status. */
 export const errorResponseNames: Record<ErrorStatus, string> = {
@@ -26,7 +26,9 @@ export const errorResponseNames: Record<ErrorStatus, string> = {
   '428': 'PreconditionRequired',
   '413': 'PayloadTooLarge',
   '415': 'UnsupportedMediaType',
+  '422': 'IdempotencyKeyReused',
   '503': 'ServiceUnavailable',
+  '504': 'GatewayTimeout',
 };
 
 const json = (schema: Record<string, unknown>) => ({ 'application/json': { schema } });
@@ -55,6 +57,11 @@ export function sharedResponses(schemas: SchemaComponents): { responses: Record<
     Allow: { description: 'The methods this URL answers.', required: true, schema: { type: 'string' } },
     RetryAfter: { description: 'Seconds to wait before retrying.', required: true, schema: { type: 'string', pattern: '^[0-9]+$' } },
     WWWAuthenticate: { description: 'The schemes the strategies name (when any names one).', schema: { type: 'string' } },
+    ETag: { description: 'The version of the document: send it back in `If-None-Match` (reads) or `If-Match` (writes).', required: true, schema: { type: 'string' } },
+    WeakETag: { description: 'A weak validator of a JSON page (`If-None-Match` → 304 while it is unchanged); an NDJSON stream has none.', schema: { type: 'string', pattern: '^W/"' } },
+    CacheControl: { description: '`private, no-cache` on answers to authenticated requests (revalidate with the ETag before reuse).', schema: { type: 'string' } },
+    IdempotentReplayed: { description: '`true` when this is the recorded answer to an earlier request with the same `Idempotency-Key`.', schema: { type: 'string', enum: ['true'] } },
+    AcceptPatch: { description: 'The patch formats PATCH accepts (RFC 5789).', required: true, schema: { type: 'string' } },
   };
   const responses: Record<string, OpenApiResponse> = {
     NotModified: { description: 'The copy named by `If-None-Match` is current (no body).' },
@@ -72,14 +79,22 @@ export function sharedResponses(schemas: SchemaComponents): { responses: Record<
       content: json(error),
     },
     NotAcceptable: { description: 'The request’s Accept allows no JSON answer.', content: json(error) },
-    Conflict: { description: 'A unique value already exists, or a JSON Patch does not apply to the document.', content: json(conflict) },
+    Conflict: {
+      description: 'A unique value already exists, a JSON Patch does not apply to the document, or a request with the same `Idempotency-Key` is still being processed.',
+      content: json(conflict),
+    },
     PreconditionFailed: { description: 'The document has changed since the `If-Match` ETag was read; nothing was written.', content: json(error) },
     PreconditionRequired: { description: 'This resource requires `If-Match` on item writes.', content: json(error) },
     PayloadTooLarge: { description: 'The body is larger than the limit.', content: json(error) },
     UnsupportedMediaType: { description: 'The body is not JSON (`Content-Type: application/json`).', content: json(error) },
+    IdempotencyKeyReused: { description: 'This `Idempotency-Key` was already used for a different request (method, URL or body); nothing was done.', content: json(error) },
     ServiceUnavailable: {
       description: 'The database is unreachable or slower than the deadline; nothing was written.',
       headers: { 'Retry-After': { $ref: '#/components/headers/RetryAfter' } },
+      content: json(error),
+    },
+    GatewayTimeout: {
+      description: 'The database did not answer in time after a write was sent: the change may or may not have been saved (no `Retry-After`; retry with the same `Idempotency-Key`, or read first).',
       content: json(error),
     },
   };
@@ -87,6 +102,8 @@ export function sharedResponses(schemas: SchemaComponents): { responses: Record<
 }
 
 const reads: ReadonlySet<MethodName> = new Set(['List', 'Fetch']);
+/** Methods whose verb takes an `Idempotency-Key` (POST, PUT, PATCH, DELETE): every write. */
+export const keyedMethodNames: ReadonlySet<MethodName> = new Set(['Create', 'BulkCreate', 'Update', 'Patch', 'BulkUpdate', 'Delete', 'BulkDelete']);
 const itemMethods: ReadonlySet<MethodName> = new Set(['Fetch', 'Update', 'Patch', 'Delete']);
 const bodyMethods: ReadonlySet<MethodName> = new Set(['Create', 'BulkCreate', 'Update', 'Patch', 'BulkUpdate']);
 
@@ -110,7 +127,9 @@ export function refusals(view: ViewSource, method: MethodName): { unauthorized: 
       anonymousPasses = false;
     }
   }
-  if (((method === 'Create' || method === 'BulkCreate') && view.hooks.add) || ((method === 'Update' || method === 'Patch' || method === 'BulkUpdate') && view.hooks.change) || ((method === 'Delete' || method === 'BulkDelete') && view.hooks.delete)) {
+  // Permission hooks of the view or of the resource itself (the resource's run first, then the view's).
+  const hooks = { add: view.hooks.add || view.resource.hooks.add, change: view.hooks.change || view.resource.hooks.change, delete: view.hooks.delete || view.resource.hooks.delete };
+  if (((method === 'Create' || method === 'BulkCreate') && hooks.add) || ((method === 'Update' || method === 'Patch' || method === 'BulkUpdate') && hooks.change) || ((method === 'Delete' || method === 'BulkDelete') && hooks.delete)) {
     forbidden = true;
   }
   return { unauthorized, forbidden, anonymousPasses };
@@ -129,20 +148,25 @@ function canConflict(source: ResourceSource, seen = new Set<ResourceSource>()): 
 /** The error statuses `method` of `view` can answer. */
 export function errorStatuses(view: ViewSource, method: MethodName): ErrorStatus[] {
   const statuses: ErrorStatus[] = [];
+  const keyed = view.idempotency && keyedMethodNames.has(method);
   // Conditional requests: If-None-Match on reads, If-Match on changes of stored documents.
   if (method === 'List' || method === 'Fetch') statuses.push('304');
-  if (method !== 'Fetch' && method !== 'Delete') statuses.push('400');
+  // An Idempotency-Key of the wrong length is a 400 on every write.
+  if ((method !== 'Fetch' && method !== 'Delete') || keyed) statuses.push('400');
   const { unauthorized, forbidden } = refusals(view, method);
   if (unauthorized) statuses.push('401');
   if (forbidden) statuses.push('403');
   if (itemMethods.has(method)) statuses.push('404');
   statuses.push('406'); // an Accept that allows no JSON
   // A JSON Patch that does not apply (missing pointer, failed `test`) is a 409 too.
-  if (method === 'Patch' || (!reads.has(method) && method !== 'Delete' && method !== 'BulkDelete' && writesCanConflict(view))) statuses.push('409');
+  if (method === 'Patch' || keyed || (!reads.has(method) && method !== 'Delete' && method !== 'BulkDelete' && writesCanConflict(view))) statuses.push('409');
   if (['Update', 'Patch', 'Delete', 'BulkUpdate', 'BulkDelete'].includes(method)) statuses.push('412');
   if (bodyMethods.has(method)) statuses.push('413', '415');
+  if (keyed) statuses.push('422');
   if (view.resource.requireIfMatch && ['Update', 'Patch', 'Delete'].includes(method)) statuses.push('428');
   statuses.push('503');
+  // Once a write may have been sent, a late or lost answer is "outcome unknown" (lib/deadline/).
+  if (!reads.has(method)) statuses.push('504');
   return statuses;
 }
 

@@ -10,9 +10,10 @@ import type { MethodMarker } from '../methods.js';
 import type { FilterField } from '../query/filter-keys.js';
 import { compiledFiltersOf } from '../query/filters.js';
 import type { PageSettings } from '../query/params.js';
-import type { ResourceClass } from '../resource.js';
+import { Resource, type ResourceClass } from '../resource.js';
 import { metaOf, type ResourceMeta } from '../resource-meta.js';
 import { childTableOf, type ChildTable } from '../serialize/children.js';
+import { versionKeyOf } from '../versioning/version.js';
 import { ResourceView, type ViewBinding } from '../view.js';
 
 /** One resource class, as the generator sees it. */
@@ -29,6 +30,10 @@ export interface ResourceSource {
   readonly paging: PageSettings;
   /** Writes on items need `If-Match` (428 without). */
   readonly requireIfMatch: boolean;
+  /** The model has a version key: items carry a strong `ETag` (lib/versioning/). */
+  readonly versioned: boolean;
+  /** The resource's own write permission hooks (they refuse with 403 whatever the view says). */
+  readonly hooks: HookOverrides;
   /** The discriminator table, when the resource declares child resources. */
   readonly children?: ChildTable;
   /** For a child resource: the discriminator value of its own type. */
@@ -57,7 +62,10 @@ export interface ViewSource {
   readonly methods: readonly MethodMarker[];
   readonly strategies: readonly AuthenticationBase[];
   readonly permissions?: MethodPermissions;
+  /** The view's permission hooks that are the app's (the resource's own are on `resource.hooks`). */
   readonly hooks: HookOverrides;
+  /** `Idempotency-Key` is honoured on its writes (`new MongoRest({ idempotency })`). */
+  readonly idempotency: boolean;
   readonly resource: ResourceSource;
 }
 
@@ -88,6 +96,12 @@ function describeResource(Class: ResourceClass): ResourceSource {
     saveRelated: new Set(resource.saveRelatedFields ?? []),
     paging: { paginate: resource.paginate, defaultLimit: resource.defaultLimit, maxLimit: resource.maxLimit },
     requireIfMatch: resource.requireIfMatch === true,
+    versioned: versionKeyOf(meta.model) !== undefined,
+    hooks: {
+      add: resource.hasAddPermission !== Resource.prototype.hasAddPermission,
+      change: resource.hasChangePermission !== Resource.prototype.hasChangePermission,
+      delete: resource.hasDeletePermission !== Resource.prototype.hasDeletePermission,
+    },
     ...(children ? { children } : {}),
     ...(own ? { ownType: own.value } : {}),
     ...(resource.defaultChildResourceDocument !== undefined ? { defaultChild: resource.defaultChildResourceDocument } : {}),
@@ -114,6 +128,7 @@ export function viewSource(name: string, binding: ViewBinding): ViewSource {
       change: overridden(view, 'hasChangePermission'),
       delete: overridden(view, 'hasDeletePermission'),
     },
+    idempotency: binding.keyedWrites,
     resource: resourceSource(view.resource),
   };
 }
