@@ -44,8 +44,9 @@ export class Unauthorized extends HttpError {
 }
 
 export class Forbidden extends HttpError {
-  constructor() {
-    super(403, 'Forbidden');
+  /** `headers`: e.g. the `WWW-Authenticate` of a refusal for want of a scope. */
+  constructor(headers: Record<string, string> = {}) {
+    super(403, 'Forbidden', headers);
   }
 }
 

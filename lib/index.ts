@@ -18,7 +18,11 @@ export { AuthenticationBase, AnonymousAuthentication, type AuthenticationClass, 
 export { ApiKeyAuthentication, type ApiKeyOptions } from './auth/api-key.js';
 export { BearerAuthentication, type BearerOptions } from './auth/bearer.js';
 export type { VerifyCredential, StaticSecrets, StaticKeyUser } from './auth/credentials.js';
+export { JwtAuthentication, type JwtOptions, type JwtAlgorithm, type JwtPublicKey } from './auth/jwt.js';
+export type { JWTPayload } from 'jose';
 export { allow, deny, authenticated, role, rolesOf, type PermissionRule, type MethodPermissions } from './auth/roles.js';
+export { scope, scopesOf } from './auth/scopes.js';
+export { any, all } from './auth/combinators.js';
 export * as methods from './methods.js';
 export type { MethodMarker, MethodName, Verb, RouteTarget } from './methods.js';
 export * as ops from './query/operators.js';

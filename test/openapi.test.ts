@@ -16,13 +16,18 @@ import {
   ApiKeyAuthentication,
   AuthenticationBase,
   BearerAuthentication,
+  JwtAuthentication,
   MongoRest,
   Resource,
   ResourceView,
+  all,
   allow,
+  any,
+  authenticated,
   methods,
   ops,
   role,
+  scope,
   type AnyDocument,
   type AnyModel,
   type OpenApiDocument,
@@ -405,6 +410,39 @@ test('strategies become security schemes; 401/403 where authentication, permissi
   t.truthy(spec.paths['/keyed'].get);
   t.deepEqual(spec.paths['/keyed'].get.security, [{ ApiKey: [] }]);
   t.deepEqual(Object.keys(spec.paths['/keyed'].get.responses), ['200', '304', '400', '401', '406', '503']);
+});
+
+test('JwtAuthentication is HTTP bearer with bearerFormat JWT; scope() rules put their scopes in the security requirements', async (t) => {
+  const Model = freshModel();
+  class Things extends Resource {
+    document = Model;
+  }
+  class ScopedView extends ResourceView {
+    resource = Things;
+    methods = [methods.List, methods.Fetch, methods.Create, methods.Update, methods.Delete];
+    authenticationMethods = [new JwtAuthentication({ secret: 'x'.repeat(32), algorithms: ['HS256'] }), new ApiKeyAuthentication({ keys: ['k'] })];
+    permissions = {
+      List: allow,
+      Fetch: authenticated,
+      Create: scope('things:write'),
+      Update: any(role('admin'), scope('a', 'b')),
+      Delete: all(scope('things:delete'), any(scope('a'), scope('b'))),
+    };
+  }
+  const spec = (await assertValidOpenApi(new TestMongoRest().register(ScopedView, { url: '/things/' }))) as unknown as Json;
+  t.deepEqual(spec.components.securitySchemes, {
+    Jwt: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' },
+    ApiKey: { type: 'apiKey', in: 'header', name: 'X-API-Key' },
+  });
+  const collection = spec.paths['/things/'];
+  const item = spec.paths['/things/{id}/'];
+  t.deepEqual(collection.get.security, [{ Jwt: [] }, { ApiKey: [] }]);
+  t.deepEqual(item.get.security, [{ Jwt: [] }, { ApiKey: [] }]);
+  t.deepEqual(collection.post.security, [{ Jwt: ['things:write'] }, { ApiKey: ['things:write'] }]);
+  t.deepEqual(item.put.security, [{ Jwt: [] }, { Jwt: ['a'] }, { Jwt: ['b'] }, { ApiKey: [] }, { ApiKey: ['a'] }, { ApiKey: ['b'] }], 'a role rule: an alternative without scopes');
+  t.deepEqual(item.delete.security, [{ Jwt: ['a', 'things:delete'] }, { Jwt: ['b', 'things:delete'] }, { ApiKey: ['a', 'things:delete'] }, { ApiKey: ['b', 'things:delete'] }]);
+  t.deepEqual(Object.keys(collection.post.responses), ['201', '400', '401', '403', '406', '413', '415', '503']);
+  t.deepEqual(spec.components.responses.Forbidden.headers, { 'WWW-Authenticate': { $ref: '#/components/headers/InsufficientScope' } });
 });
 
 test('related resources: $ref on output, id-or-object on input (saveRelatedFields: also nested create/update)', async (t) => {

@@ -41,6 +41,15 @@ export abstract class AuthenticationBase {
   /** Sent as `WWW-Authenticate` on a 401 (e.g. `Bearer`); none when unset. */
   scheme?: string;
 
+  /**
+   * The challenge this strategy adds to the `WWW-Authenticate` of a 401 for the request `ctx`: by
+   * default `scheme`. Override it to say why a credential the request carried was refused, e.g.
+   * `Bearer error="invalid_token"` (RFC 6750) — as `JwtAuthentication` does.
+   */
+  challenge(_ctx: RequestContext): string | undefined {
+    return this.scheme;
+  }
+
   /** True to let the request through; may set `ctx.state.user`. Throwing answers 500 (fail closed). */
   abstract authorized(ctx: RequestContext): MaybePromise<boolean>;
 }
@@ -72,17 +81,20 @@ export function instantiateStrategies(specs: readonly AuthenticationSpec[]): Aut
 }
 
 /**
- * The 401 for a request the strategies did not authorize: `WWW-Authenticate` lists every scheme they name.
+ * The 401 for a request the strategies did not authorize: `WWW-Authenticate` lists the challenge of
+ * every strategy that has one (its `challenge(ctx)`, by default its `scheme`).
  *
  * @internal
  * @example
  * ```ts
- * throw unauthorizedFor(strategies); // 401 {"error":"Unauthorized"}, WWW-Authenticate: Bearer
+ * throw unauthorizedFor(strategies, ctx); // 401 {"error":"Unauthorized"}, WWW-Authenticate: Bearer
  * ```
  */
-export function unauthorizedFor(strategies: readonly AuthenticationBase[]): Unauthorized {
-  const schemes = strategies.map((strategy) => strategy.scheme).filter((scheme): scheme is string => !!scheme);
-  return new Unauthorized(schemes.length > 0 ? schemes.join(', ') : undefined);
+export function unauthorizedFor(strategies: readonly AuthenticationBase[], ctx?: RequestContext): Unauthorized {
+  const challenges = strategies
+    .map((strategy) => (ctx !== undefined && typeof strategy.challenge === 'function' ? strategy.challenge(ctx) : strategy.scheme))
+    .filter((challenge): challenge is string => !!challenge);
+  return new Unauthorized(challenges.length > 0 ? challenges.join(', ') : undefined);
 }
 
 /**
@@ -105,7 +117,7 @@ export async function authenticate(ctx: RequestContext, strategies: readonly Aut
     if (hadUser) state.user = user;
     else delete state.user;
   }
-  throw unauthorizedFor(strategies);
+  throw unauthorizedFor(strategies, ctx);
 }
 
 /**

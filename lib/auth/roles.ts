@@ -9,6 +9,7 @@ import { Forbidden } from '../errors.js';
 import { allMethods, type MethodName } from '../methods.js';
 import type { MaybePromise, RequestContext } from '../types.js';
 import { unauthorizedFor, type AuthenticationBase } from './authentication.js';
+import { evaluateRule, insufficientScope } from './scopes.js';
 
 /**
  * Decides whether the request may call one method: `true` allows, anything else refuses. May be async;
@@ -113,8 +114,9 @@ export function checkPermissionTable(permissions: unknown, viewName: string): vo
 
 /**
  * Applies a view's `permissions` to one request for the method `name`. No table: nothing to check.
- * A method not in the table → 403. A rule that refuses → 403 when there is a user, 401 (with the
- * strategies' `WWW-Authenticate`) when there is none, since credentials could change the answer.
+ * A method not in the table → 403. A rule that refuses → 403 when there is a user (with
+ * `WWW-Authenticate: Bearer error="insufficient_scope", scope="…"` when scope rules refused it), 401
+ * (with the strategies' `WWW-Authenticate`) when there is none, since credentials could change the answer.
  *
  * @internal
  * @example
@@ -131,6 +133,8 @@ export async function checkMethodPermission(
   if (permissions === undefined) return;
   const rule = Object.hasOwn(permissions, name) ? (permissions as Record<string, PermissionRule | undefined>)[name] : undefined;
   if (typeof rule !== 'function') throw new Forbidden();
-  if ((await rule(ctx)) === true) return;
-  throw currentUser(ctx) === undefined ? unauthorizedFor(strategies) : new Forbidden();
+  const { allowed, missingScopes } = await evaluateRule(rule, ctx);
+  if (allowed) return;
+  if (currentUser(ctx) === undefined) throw unauthorizedFor(strategies, ctx);
+  throw missingScopes.length > 0 ? insufficientScope(missingScopes, strategies) : new Forbidden();
 }

@@ -3,6 +3,7 @@
  * per enabled method with a stable `operationId` (`listPosts`, `fetchPost`, `createPost`, `updatePost`,
  * `bulkUpdatePosts`, `deletePost`), a tag per view, parameters, request bodies, responses and security.
  */
+import { scopeAlternatives } from '../auth/rule-shape.js';
 import type { MethodName } from '../methods.js';
 import type { SchemaComponents } from './components.js';
 import { UniqueNames, pascalCase, plural } from './names.js';
@@ -72,7 +73,9 @@ export function viewPaths(view: ViewSource, context: OperationContext): { tag: {
     for (const status of errorStatuses(view, method)) responses[status] = errorRef(status);
     parameters = [...parameters, ...headerParameters(method)];
     const { anonymousPasses } = refusals(view, method);
-    const { security, undescribed } = context.security.requirements(view.strategies, anonymousPasses);
+    const rule = view.permissions !== undefined && Object.hasOwn(view.permissions, method) ? view.permissions[method] : undefined;
+    const scopeSets = rule === undefined ? undefined : scopeAlternatives(rule);
+    const { security, undescribed } = context.security.requirements(view.strategies, anonymousPasses, scopeSets);
     const op: OpenApiOperation = { operationId: context.operationIds.claim(id), summary, tags: [tag.name], responses };
     if (parameters.length > 0) op.parameters = parameters;
     if (body) op.requestBody = { required: true, content: json(body) };

@@ -56,7 +56,14 @@ export function sharedResponses(schemas: SchemaComponents): { responses: Record<
     Location: { description: 'URL of the new document.', required: true, schema: { type: 'string' } },
     Allow: { description: 'The methods this URL answers.', required: true, schema: { type: 'string' } },
     RetryAfter: { description: 'Seconds to wait before retrying.', required: true, schema: { type: 'string', pattern: '^[0-9]+$' } },
-    WWWAuthenticate: { description: 'The schemes the strategies name (when any names one).', schema: { type: 'string' } },
+    WWWAuthenticate: {
+      description: 'The schemes the strategies name (when any names one); `Bearer error="invalid_token", error_description="…"` for a refused JWT.',
+      schema: { type: 'string' },
+    },
+    InsufficientScope: {
+      description: 'When a `scope()` rule refused the caller: `Bearer error="insufficient_scope", scope="…"` naming the scopes that would do.',
+      schema: { type: 'string' },
+    },
     ETag: { description: 'The version of the document: send it back in `If-None-Match` (reads) or `If-Match` (writes).', required: true, schema: { type: 'string' } },
     WeakETag: { description: 'A weak validator of a JSON page (`If-None-Match` → 304 while it is unchanged); an NDJSON stream has none.', schema: { type: 'string', pattern: '^W/"' } },
     CacheControl: { description: '`private, no-cache` on answers to authenticated requests (revalidate with the ETag before reuse).', schema: { type: 'string' } },
@@ -71,7 +78,11 @@ export function sharedResponses(schemas: SchemaComponents): { responses: Record<
       headers: { 'WWW-Authenticate': { $ref: '#/components/headers/WWWAuthenticate' } },
       content: json(error),
     },
-    Forbidden: { description: 'A permission refused the request.', content: json(error) },
+    Forbidden: {
+      description: 'A permission refused the request.',
+      headers: { 'WWW-Authenticate': { $ref: '#/components/headers/InsufficientScope' } },
+      content: json(error),
+    },
     NotFound: { description: 'No such document (or not visible to the caller).', content: json(error) },
     MethodNotAllowed: {
       description: 'The method is not enabled on this URL.',
@@ -89,7 +100,7 @@ export function sharedResponses(schemas: SchemaComponents): { responses: Record<
     UnsupportedMediaType: { description: 'The body is not JSON (`Content-Type: application/json`).', content: json(error) },
     IdempotencyKeyReused: { description: 'This `Idempotency-Key` was already used for a different request (method, URL or body); nothing was done.', content: json(error) },
     ServiceUnavailable: {
-      description: 'The database is unreachable or slower than the deadline; nothing was written.',
+      description: 'The database (or the key set that verifies JWTs) is unreachable or slower than the deadline; nothing was written.',
       headers: { 'Retry-After': { $ref: '#/components/headers/RetryAfter' } },
       content: json(error),
     },

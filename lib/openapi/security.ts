@@ -1,12 +1,16 @@
 /**
  * `components.securitySchemes` from the views' authentication strategies and the per-operation
  * `security` requirements: `ApiKeyAuthentication` → an apiKey in its header, `BearerAuthentication` →
- * HTTP bearer, a custom strategy → what its class declares in a static `openapi` property.
- * `AnonymousAuthentication` adds the empty requirement (credentials optional) where anonymous callers pass.
+ * HTTP bearer, `JwtAuthentication` → HTTP bearer with `bearerFormat: JWT`, a custom strategy → what its
+ * class declares in a static `openapi` property. `AnonymousAuthentication` adds the empty requirement
+ * (credentials optional) where anonymous callers pass. Where the permission rule asks for `scope()`s,
+ * each requirement lists them (OpenAPI 3.1 allows scopes/roles on any scheme), one requirement per set
+ * of scopes that lets a caller through.
  */
 import { ApiKeyAuthentication } from '../auth/api-key.js';
 import { AnonymousAuthentication, type AuthenticationBase } from '../auth/authentication.js';
 import { BearerAuthentication } from '../auth/bearer.js';
+import { JwtAuthentication } from '../auth/jwt.js';
 import { UniqueNames, pascalCase } from './names.js';
 import type { OpenApiSecurityRequirement, OpenApiSecurityScheme } from './types.js';
 
@@ -27,6 +31,7 @@ function schemeOf(strategy: AuthenticationBase): StrategyScheme {
   if (strategy instanceof ApiKeyAuthentication) {
     return { kind: 'scheme', wanted: 'ApiKey', scheme: { type: 'apiKey', in: 'header', name: strategy.header } };
   }
+  if (strategy instanceof JwtAuthentication) return { kind: 'scheme', wanted: 'Jwt', scheme: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } };
   if (strategy instanceof BearerAuthentication) return { kind: 'scheme', wanted: 'Bearer', scheme: { type: 'http', scheme: 'bearer' } };
   return { kind: 'undescribed', name: strategy.constructor.name || 'an unnamed strategy' };
 }
@@ -50,9 +55,14 @@ export class SecuritySchemes {
 
   /**
    * The `security` of an operation served by `strategies` (undefined: no authentication), and the
-   * strategies the document cannot describe (named in the operation's description).
+   * strategies the document cannot describe (named in the operation's description). `scopeSets`: the
+   * sets of scopes any one of which the permission rule accepts (see `scopeAlternatives`).
    */
-  requirements(strategies: readonly AuthenticationBase[], anonymousPasses: boolean): { security?: OpenApiSecurityRequirement[]; undescribed: string[] } {
+  requirements(
+    strategies: readonly AuthenticationBase[],
+    anonymousPasses: boolean,
+    scopeSets: readonly (readonly string[])[] = [[]],
+  ): { security?: OpenApiSecurityRequirement[]; undescribed: string[] } {
     if (strategies.length === 0) return { undescribed: [] };
     const security: OpenApiSecurityRequirement[] = [];
     const undescribed: string[] = [];
@@ -63,7 +73,8 @@ export class SecuritySchemes {
       else if (described.kind === 'undescribed') undescribed.push(described.name);
       else {
         const name = this.nameOf(described.wanted, described.scheme);
-        if (!security.some((requirement) => name in requirement)) security.push({ [name]: [] });
+        if (security.some((requirement) => name in requirement)) continue;
+        for (const scopes of scopeSets) security.push({ [name]: [...scopes] });
       }
     }
     if (anonymous && anonymousPasses) security.push({});
