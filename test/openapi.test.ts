@@ -441,7 +441,7 @@ test('JwtAuthentication is HTTP bearer with bearerFormat JWT; scope() rules put 
   t.deepEqual(collection.post.security, [{ Jwt: ['things:write'] }, { ApiKey: ['things:write'] }]);
   t.deepEqual(item.put.security, [{ Jwt: [] }, { Jwt: ['a'] }, { Jwt: ['b'] }, { ApiKey: [] }, { ApiKey: ['a'] }, { ApiKey: ['b'] }], 'a role rule: an alternative without scopes');
   t.deepEqual(item.delete.security, [{ Jwt: ['a', 'things:delete'] }, { Jwt: ['b', 'things:delete'] }, { ApiKey: ['a', 'things:delete'] }, { ApiKey: ['b', 'things:delete'] }]);
-  t.deepEqual(Object.keys(collection.post.responses), ['201', '400', '401', '403', '406', '413', '415', '503']);
+  t.deepEqual(Object.keys(collection.post.responses), ['201', '400', '401', '403', '406', '413', '415', '503', '504']);
   t.deepEqual(spec.components.responses.Forbidden.headers, { 'WWW-Authenticate': { $ref: '#/components/headers/InsufficientScope' } });
 });
 
