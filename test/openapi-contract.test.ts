@@ -387,15 +387,20 @@ async function driveUnknownOutcome(server: ReturnType<Koa['callback']>, models: 
       try {
         await connection.asPromise();
         const held = createApp(defineModels(connection), { apiKey: KEY }).callback();
-        const m = marker();
-        // Not the marker: the key is stored in the idempotency record, written before the held write.
-        const key = { key: true, headers: { 'Idempotency-Key': `key-${marker()}` }, ...(write.query ? { query: write.query } : {}), ...(write.type ? { type: write.type } : {}) };
-        const sent = proxy.holdAfterRequestContaining(write.body ? m : deletes);
-        const first = call(held, write.method, write.path, { ...key, ...(write.body ? { body: write.body(m) } : {}) });
-        await sent;
-        await call(server, write.method, write.path, { ...key, ...(write.body ? { body: write.body(m) } : {}) });
-        await call(server, write.method, write.otherPath ?? write.path, { ...key, ...(write.body ? { body: write.body(`${m}-other`) } : {}) });
-        await first;
+        // On a loaded machine a read before the write can miss the 2 s deadline (503, nothing sent): try
+        // again, a few times, until a write is held.
+        for (let attempt = 0; attempt < 3; attempt++) {
+          const m = marker();
+          // Not the marker: the key is stored in the idempotency record, written before the held write.
+          const key = { key: true, headers: { 'Idempotency-Key': `key-${marker()}` }, ...(write.query ? { query: write.query } : {}), ...(write.type ? { type: write.type } : {}) };
+          const sent = proxy.holdAfterRequestContaining(write.body ? m : deletes).then(() => true);
+          const first = call(held, write.method, write.path, { ...key, ...(write.body ? { body: write.body(m) } : {}) });
+          if (!(await Promise.race([sent, first.then(() => false)]))) continue;
+          await call(server, write.method, write.path, { ...key, ...(write.body ? { body: write.body(m) } : {}) });
+          await call(server, write.method, write.otherPath ?? write.path, { ...key, ...(write.body ? { body: write.body(`${m}-other`) } : {}) });
+          await first;
+          return;
+        }
       } finally {
         proxy.release();
         await connection.close(true).catch(() => undefined);
