@@ -26,6 +26,7 @@ import { plainSerializer } from './serialize/serialize.js';
 import { assertFiniteNumbers } from './write/finite.js';
 import { flushRelatedWrites } from './write/nested.js';
 import type { FieldOption, OrderingOption, ResourceCheck, SaveRelatedOption } from './typing/check.js';
+import type { DocumentOf, QueryOf } from './typing/model.js';
 import type {
   AnyDocument,
   AnyModel,
@@ -189,7 +190,7 @@ export interface GetObjectOptions {
  * ```
  */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- `any`: no class given, nothing to check
-export class Resource<M extends AnyModel = AnyModel, Self extends ResourceCheck<Self> = any> implements PermissionHooks {
+export class Resource<M extends AnyModel = AnyModel, Self extends ResourceCheck<M, Self> = any> implements PermissionHooks {
   /** The Mongoose model this resource serves. Required. */
   document!: M;
   /** Internal names output by default; default: `id` then every schema path except `_id`/`__v`. */
@@ -248,7 +249,8 @@ export class Resource<M extends AnyModel = AnyModel, Self extends ResourceCheck<
    * output (a document outside the scope is dropped like a dangling reference), in reference checks and
    * nested writes (an id outside it is reported exactly like one that does not exist). Put tenant and
    * ownership rules here so they hold everywhere; return the query (narrowed) without awaiting it —
-   * anything else answers 500.
+   * anything else answers 500. The hooks of a resource typed by its model receive its types
+   * (`QueryOf<typeof Post>`, `DocumentOf<typeof Post>`); untyped, any query and any document.
    *
    * @example
    * ```ts
@@ -258,27 +260,34 @@ export class Resource<M extends AnyModel = AnyModel, Self extends ResourceCheck<
    *     return query.where({ owner: ctx.state.user.id });
    *   }
    * }
+   *
+   * class PostResource extends Resource<typeof Post, PostResource> {
+   *   document = Post;
+   *   hasChangePermission(ctx: RequestContext, post: DocumentOf<typeof Post>) {
+   *     return String(post.author) === ctx.state.user.id;
+   *   }
+   * }
    * ```
    */
-  hasReadPermission(_ctx: RequestContext, query: AnyQuery): MaybePromise<AnyQuery> {
+  hasReadPermission(_ctx: RequestContext, query: QueryOf<M>): MaybePromise<QueryOf<M>> {
     return query;
   }
   /**
    * Runs on a new document of this resource, built and validated, before it is saved — created through
    * a view or as a nested object of `saveRelatedFields`. Anything but `true` → 403, nothing written.
    */
-  hasAddPermission(_ctx: RequestContext, _doc: AnyDocument): MaybePromise<boolean> {
+  hasAddPermission(_ctx: RequestContext, _doc: DocumentOf<M>): MaybePromise<boolean> {
     return true;
   }
   /**
    * Runs on the stored state of a document of this resource before a change — through a view (item or
    * bulk update) or as a nested object of `saveRelatedFields`. Anything but `true` → 403, nothing written.
    */
-  hasChangePermission(_ctx: RequestContext, _doc: AnyDocument): MaybePromise<boolean> {
+  hasChangePermission(_ctx: RequestContext, _doc: DocumentOf<M>): MaybePromise<boolean> {
     return true;
   }
   /** Runs on the stored document before a view deletes it. Anything but `true` → 403. */
-  hasDeletePermission(_ctx: RequestContext, _doc: AnyDocument): MaybePromise<boolean> {
+  hasDeletePermission(_ctx: RequestContext, _doc: DocumentOf<M>): MaybePromise<boolean> {
     return true;
   }
 

@@ -32,18 +32,26 @@ type NoRenames = Record<never, string>;
 /** The `renameFields` of a class, or none while it declares none (the inherited `Record<string, string>`). */
 type RenamesOf<Self> = Get<Self, 'renameFields'> extends infer R ? (string extends keyof R ? NoRenames : R) : NoRenames;
 
-/** The API name of internal top-level name `K`. */
-type ApiNameOf<Renames, K extends string> = K extends keyof Renames ? Renames[K] & string : K;
-
 /**
  * Paths a client names (filters, `_order_by`): `id` and every schema path, the first segment by its API
  * name after `renameFields` (renames apply to the first segment only).
  */
 export type ApiPathOf<M, Self> = IsTyped<M> extends true ? ApiPathsOf<M, RawDocumentOf<M>, RenamesOf<Self>> : string;
 
-type ApiPathsOf<M, Raw, Renames> = {
-  [K in 'id' | TopPathOf<M>]: ApiNameOf<Renames, K> | `${ApiNameOf<Renames, K>}.${K extends keyof Raw ? SubPathsOf<Raw[K]> : never}`;
-}['id' | TopPathOf<M>];
+/**
+ * Without renames the API paths are the schema paths. With renames, the paths under a renamed name are
+ * taken out of the schema paths (computed once per model) and added back under the API name: a few
+ * template types per renamed name instead of a pass over every top-level path.
+ */
+type ApiPathsOf<M, Raw, Renames> = [keyof Renames] extends [never]
+  ? 'id' | SchemaPathOf<M>
+  : RenamedApiPaths<M, Raw, Renames, keyof Renames & ('id' | TopPathOf<M>)>;
+
+type RenamedApiPaths<M, Raw, Renames, Renamed extends keyof Renames & string> =
+  | Exclude<'id' | SchemaPathOf<M>, Renamed | `${Renamed}.${string}`>
+  | {
+      [K in Renamed]: (Renames[K] & string) | `${Renames[K] & string}.${K extends keyof Raw ? SubPathsOf<Raw[K]> : never}`;
+    }[Renamed];
 
 /**
  * A key that is not one of `Allowed` becomes a message type, so the error names the setting and the key.
@@ -75,13 +83,14 @@ type RenameErrors<R, Allowed> = {
 /**
  * What `Self` (a Resource class passed as its own second type argument) must satisfy: the object-keyed
  * settings name only what exists. The lists are checked by their own declared types (see Resource).
+ * Takes the model from Resource's first type argument: reading it off `Self['document']` made the
+ * checker compare two instantiations of the model's type member by member (about 800 instantiations per
+ * resource, bench/typecheck-scale.ts).
  */
-export interface ResourceCheck<Self> {
-  renameFields?: IsTyped<Get<Self, 'document'>> extends false
-    ? unknown
-    : CheckRenames<Get<Self, 'renameFields'>, 'id' | TopPathOf<Get<Self, 'document'>> | MethodNameOf<Self>>;
-  filters?: CheckKeys<Get<Self, 'filters'>, ApiPathOf<Get<Self, 'document'>, Self>, 'filters', 'an API path of this resource'>;
-  relatedResources?: CheckKeys<Get<Self, 'relatedResources'>, FieldNameOf<Get<Self, 'document'>, Self>, 'relatedResources', 'a field of this resource'>;
+export interface ResourceCheck<M, Self> {
+  renameFields?: IsTyped<M> extends false ? unknown : CheckRenames<Get<Self, 'renameFields'>, 'id' | TopPathOf<M> | MethodNameOf<Self>>;
+  filters?: CheckKeys<Get<Self, 'filters'>, ApiPathOf<M, Self>, 'filters', 'an API path of this resource'>;
+  relatedResources?: CheckKeys<Get<Self, 'relatedResources'>, FieldNameOf<M, Self>, 'relatedResources', 'a field of this resource'>;
 }
 
 /** Element type of `fields`/`optionalFields`. */

@@ -23,6 +23,7 @@ import {
   type QueryOf,
   type RawDocumentOf,
   type RequestContext,
+  type ResourceClass,
   type SchemaPathOf,
 } from '../../lib/index.js';
 
@@ -43,6 +44,8 @@ const postSchema = new mongoose.Schema({
 });
 const Post = mongoose.model('Post', postSchema);
 const User = mongoose.model('User', new mongoose.Schema({ name: String, email: String }));
+/** A model with a required path, so its documents and Post's are not assignable either way. */
+export const Tag = mongoose.model('Tag', new mongoose.Schema({ label: { type: String, required: true } }));
 
 // ---- the names a model offers --------------------------------------------------------------------
 
@@ -291,6 +294,74 @@ export class WrongResourceView extends ResourceView<PostResource> {
   methods = [methods.List];
 }
 
+// ---- the resource's own hooks get the model's types too --------------------------------------------
+
+class OwnedPostResource extends Resource<typeof Post, OwnedPostResource> {
+  document = Post;
+  override hasReadPermission(_ctx: RequestContext, query: QueryOf<typeof Post>) {
+    return query.where({ is_published: true });
+  }
+  override hasAddPermission(_ctx: RequestContext, post: PostDocument) {
+    return post.title.length > 0;
+  }
+  override hasChangePermission(ctx: RequestContext, post: DocumentOf<typeof Post>) {
+    return String(post.author) === (ctx.state as { userId?: string }).userId;
+  }
+  override async hasDeletePermission(_ctx: RequestContext, post: PostDocument) {
+    return post.comments.length === 0;
+  }
+}
+// Typed by the model alone, the hooks are typed as well.
+export class ModelOnlyHooks extends Resource<typeof Post> {
+  document = Post;
+  override hasChangePermission(_ctx: RequestContext, post: PostDocument) {
+    return post.is_published !== true;
+  }
+}
+expectTypeOf<Parameters<OwnedPostResource['hasChangePermission']>[1]>().toEqualTypeOf<PostDocument>();
+expectTypeOf<Parameters<Resource<typeof Post>['hasAddPermission']>[1]>().toEqualTypeOf<PostDocument>();
+expectTypeOf<Parameters<PostSummaryResource['hasDeletePermission']>[1]>().toEqualTypeOf<PostDocument>();
+expectTypeOf<Parameters<PostResource['hasReadPermission']>[1]>().toEqualTypeOf<QueryOf<typeof Post>>();
+expectTypeOf<ReturnType<PostResource['hasReadPermission']>>().toEqualTypeOf<QueryOf<typeof Post> | Promise<QueryOf<typeof Post>>>();
+// Untyped resources (and resources over an untyped model) take any document and any query, as before.
+expectTypeOf<Parameters<Resource['hasChangePermission']>[1]>().toEqualTypeOf<AnyDocument>();
+expectTypeOf<Parameters<UntypedResource['hasReadPermission']>[1]>().toEqualTypeOf<AnyQuery>();
+expectTypeOf<Parameters<AnyModelResource['hasAddPermission']>[1]>().toEqualTypeOf<AnyDocument>();
+export class UntypedHooks extends Resource {
+  document = Post;
+  override hasReadPermission(_ctx: RequestContext, query: AnyQuery) {
+    return query.where({ anything: 1 });
+  }
+  override hasChangePermission(_ctx: RequestContext, doc: AnyDocument) {
+    return doc.get('whatever') !== undefined;
+  }
+}
+// A typed resource with hooks is still a Resource wherever the library takes one.
+expectTypeOf<OwnedPostResource>().toExtend<Resource>();
+expectTypeOf<typeof OwnedPostResource>().toExtend<ResourceClass>();
+
+export class WrongDocumentResource extends Resource<typeof Post, WrongDocumentResource> {
+  document = Post;
+  // @ts-expect-error -- a Post resource's hook does not receive a Tag document
+  override hasChangePermission(_ctx: RequestContext, tag: DocumentOf<typeof Tag>) {
+    return tag.label !== '';
+  }
+}
+export class WrongFieldTypeResource extends Resource<typeof Post> {
+  document = Post;
+  // @ts-expect-error -- a Post's title is a string
+  override hasAddPermission(_ctx: RequestContext, post: { title: number }) {
+    return post.title > 0;
+  }
+}
+export class WrongQueryResource extends Resource<typeof Post> {
+  document = Post;
+  // @ts-expect-error -- the read hook receives a query of Posts, not of Tags
+  override hasReadPermission(_ctx: RequestContext, query: QueryOf<typeof Tag>) {
+    return query;
+  }
+}
+
 // ---- the helper types --------------------------------------------------------------------------
 
 expectTypeOf<'published' | 'author_id' | 'content.lang' | 'id'>().toExtend<ApiPathOf<typeof Post, PostResource>>();
@@ -298,4 +369,4 @@ expectTypeOf<'is_published'>().not.toExtend<ApiPathOf<typeof Post, PostResource>
 expectTypeOf<'published_title' | 'first_comment' | 'title'>().toExtend<FieldNameOf<typeof Post, PostResource>>();
 expectTypeOf<'defaultLimit'>().not.toExtend<FieldNameOf<typeof Post, PostResource>>();
 
-export { PostView, PostResource, PostSummaryResource, UntypedResource, AnyModelResource };
+export { PostView, PostResource, PostSummaryResource, UntypedResource, AnyModelResource, OwnedPostResource };
