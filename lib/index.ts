@@ -10,6 +10,7 @@ export {
   type PermissionHooks,
   type GetObjectOptions,
 } from './resource.js';
+export type { AliasFunction, ViewAliases } from './aliases/aliases.js';
 export { ResourceView, type ResourceViewClass, type ModelOf, type MongoRestState } from './view.js';
 export type { IdempotencyOptions, IdempotencySetting } from './idempotency/options.js';
 export type { DocumentOf, QueryOf, RawDocumentOf, SchemaPathOf } from './typing/model.js';

@@ -7,6 +7,7 @@
 import mongoose from 'mongoose';
 import { authenticate, instantiateStrategies, isAuthenticated, type AuthenticationBase, type AuthenticationSpec } from './auth/authentication.js';
 import { checkMethodPermission, checkPermissionTable, type MethodPermissions } from './auth/roles.js';
+import { AliasTable, resolvedUrl, type ViewAliases } from './aliases/aliases.js';
 import { requestDeadline } from './deadline/request-deadline.js';
 import { MethodNotAllowed, NotAcceptable, NotFound } from './errors.js';
 import { list, fetch } from './handlers/read.js';
@@ -65,6 +66,22 @@ export type ModelOf<R extends Resource<any, any>> = R['document'];
  */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- any resource, whatever its model
 export class ResourceView<R extends Resource<any, any> = Resource> {
+  /**
+   * Item URLs whose pk depends on the caller: `aliases = { me: (ctx) => ctx.state.user?.id }` serves the
+   * item methods at `<collection URL>me/` on the document whose pk the function gives (after
+   * authentication and the `permissions` table; `undefined` → 401 when unauthenticated, else 404).
+   *
+   * @example
+   * ```ts
+   * class UserView extends ResourceView {
+   *   resource = UserResource;
+   *   methods = [methods.Fetch, methods.Update];
+   *   authenticationMethods = [jwt];
+   *   aliases = { me: (ctx: RequestContext) => ctx.state.user?.sub };
+   * }
+   * ```
+   */
+  aliases?: ViewAliases;
   /** The Resource class this view serves. Required. */
   resource!: new () => R;
   /** The enabled `methods.*` markers. Required. */
@@ -142,6 +159,8 @@ export interface ServeSettings {
 export class ViewBinding {
   readonly strategies: AuthenticationBase[];
   readonly meta: ResourceMeta;
+  /** The view's `aliases`, checked. */
+  readonly aliases: AliasTable;
   /** The same for every request of this view: its permission hooks and `databaseTimeoutMS`. */
   private readonly scope: RequestScope;
   private readonly byRoute: Record<RouteTarget, Map<Verb, MethodMarker>> = { collection: new Map(), item: new Map() };
@@ -163,6 +182,8 @@ export class ViewBinding {
     this.strategies = instantiateStrategies(view.authenticationMethods);
     checkPermissionTable(view.permissions, view.constructor.name);
     this.meta = metaOf(new view.resource());
+    const reserved = new Map<string, string>(view.schemaEndpoint === true ? [['schema', 'the schema endpoint']] : []);
+    this.aliases = new AliasTable(view.aliases, view.constructor.name, this.meta, reserved);
     this.scope = { permissions: view, databaseTimeoutMS: settings.databaseTimeoutMS };
   }
 
@@ -207,13 +228,21 @@ export class ViewBinding {
     const resource = this.newResource(ctx);
     announce(ctx, marker.name, this.view, resource);
     // Answers that depend on who asks are for that client only, and revalidated (ETag) before reuse.
-    if (isAuthenticated(ctx, await authenticate(ctx, this.strategies))) ctx.set('Cache-Control', 'private, no-cache');
+    const authenticated = isAuthenticated(ctx, await authenticate(ctx, this.strategies));
+    if (authenticated) ctx.set('Cache-Control', 'private, no-cache');
     const body = { limit: this.settings.bodyLimit };
     if (this.createPair && marker.verb === 'POST' && target === 'collection') {
       marker = await this.chooseCreate(ctx, body);
       announce(ctx, marker.name, this.view, resource);
     }
     await checkMethodPermission(ctx, this.view.permissions, marker.name, this.strategies);
+    // `/users/me/`: the alias becomes the pk it stands for (lib/aliases/), now that the caller is known.
+    let requestUrl: string | undefined;
+    if (target === 'item' && this.aliases.has(pk)) {
+      const alias = pk;
+      pk = await this.aliases.resolve(ctx, alias, authenticated, this.strategies);
+      requestUrl = resolvedUrl(ctx.originalUrl, alias, pk);
+    }
     const chosen = marker;
     const handle = (attempt?: WriteAttempt) => () => this.runHandler(ctx, resource, chosen, accepted, body, pk, attempt);
     const { idempotency } = this.settings;
@@ -227,6 +256,7 @@ export class ViewBinding {
         meta: this.meta,
         body,
         newDocumentId: () => this.newDocumentId(),
+        ...(requestUrl !== undefined ? { requestUrl } : {}),
       };
       // The view's dispatch runs inside the keyed write: a replay repeats the answer it gave.
       return runKeyedWrite(ctx, key, keyed, (attempt) => dispatchThrough(this.view, ctx, chosen.name, handle(attempt)));

@@ -445,6 +445,35 @@ test('JwtAuthentication is HTTP bearer with bearerFormat JWT; scope() rules put 
   t.deepEqual(spec.components.responses.Forbidden.headers, { 'WWW-Authenticate': { $ref: '#/components/headers/InsufficientScope' } });
 });
 
+test('aliases are paths of their own: the item operations without {id}, with a 401, never anonymous', async (t) => {
+  const Model = freshModel({ name: { type: String, required: true } });
+  class People extends Resource {
+    document = Model;
+  }
+  class PersonView extends ResourceView {
+    resource = People;
+    methods = [methods.List, methods.Fetch, methods.Update, methods.Delete];
+    authenticationMethods = [new BearerAuthentication({ tokens: ['t'] }), AnonymousAuthentication];
+    aliases = { me: (ctx: RequestContext) => (ctx.state.user as { id?: string } | undefined)?.id, 'current-user': () => undefined };
+  }
+  const spec = (await assertValidOpenApi(new TestMongoRest().register(PersonView, { url: '/people/', name: 'person' }))) as unknown as Json;
+  t.deepEqual(Object.keys(spec.paths), ['/people/', '/people/me/', '/people/current-user/', '/people/{id}/']);
+  const item = spec.paths['/people/{id}/'];
+  const me = spec.paths['/people/me/'];
+  t.deepEqual(Object.keys(me), ['get', 'put', 'delete']);
+  t.false('parameters' in me);
+  t.is(me.get.operationId, 'fetchPersonMe');
+  t.is(me.put.operationId, 'updatePersonMe');
+  t.is(spec.paths['/people/current-user/'].delete.operationId, 'deletePersonCurrentUser');
+  t.is(me.get.summary, 'Fetch a person (`me`)');
+  t.regex(me.get.description, /^The person whose pk the alias `me` gives for the caller: 401 when/);
+  t.deepEqual(item.get.security, [{ Bearer: [] }, {}]);
+  t.deepEqual(me.get.security, [{ Bearer: [] }]);
+  t.deepEqual(Object.keys(item.get.responses), ['200', '304', '404', '406', '503']);
+  t.deepEqual(Object.keys(me.get.responses), ['200', '304', '401', '404', '406', '503']);
+  t.deepEqual(me.put.requestBody, item.put.requestBody);
+});
+
 test('related resources: $ref on output, id-or-object on input (saveRelatedFields: also nested create/update)', async (t) => {
   const Author = freshModel({ name: { type: String, required: true } });
   const Book = freshModel({ title: String, author: { type: mongoose.Schema.Types.ObjectId, ref: Author.modelName }, editors: [{ type: mongoose.Schema.Types.ObjectId, ref: Author.modelName }] });

@@ -50,6 +50,11 @@ export interface KeyedWrite {
   view: string;
   meta: ResourceMeta;
   body: BodyOptions;
+  /**
+   * The URL the request is fingerprinted by, when not `ctx.originalUrl`: an alias (`/users/me/`) is
+   * fingerprinted as the URL of the document it resolved to.
+   */
+  requestUrl?: string;
   /** A create: makes the `_id` the new document will get (`undefined` when the library cannot make one). */
   newDocumentId?: () => unknown;
 }
@@ -82,7 +87,7 @@ export async function runKeyedWrite(
     key,
     view: write.view,
     principal: principalDigest(principal),
-    fingerprint: requestFingerprint(ctx.method, ctx.originalUrl, body),
+    fingerprint: requestFingerprint(ctx.method, write.requestUrl ?? ctx.originalUrl, body),
     ...(ctx.method === 'POST' && write.newDocumentId ? { documentId: write.newDocumentId() } : {}),
     leaseMS: leaseFor(write.databaseTimeoutMS),
     ttlMS: write.config.ttlMS,

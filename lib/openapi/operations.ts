@@ -230,7 +230,53 @@ export function viewPaths(view: ViewSource, context: OperationContext): { tag: {
     else delete op.security;
     paths[view.schemaPath] = { get: op };
   }
-  return { tag, paths };
+  return { tag, paths: withAliases(view, paths, names.word, context) };
+}
+
+/** `paths` with the view's alias paths (`/users/me/`) just before its item path, which would match them too. */
+function withAliases(view: ViewSource, paths: Record<string, OpenApiPathItem>, word: string, context: OperationContext): Record<string, OpenApiPathItem> {
+  const item = paths[view.itemPath];
+  if (item === undefined || view.aliases.length === 0) return paths;
+  const ordered: Record<string, OpenApiPathItem> = {};
+  for (const [path, pathItem] of Object.entries(paths)) {
+    if (path === view.itemPath) for (const alias of view.aliases) ordered[alias.path] = aliasPathItem(alias.name, item, word, context);
+    ordered[path] = pathItem;
+  }
+  return ordered;
+}
+
+/**
+ * The path item of an alias (`/users/me/`): the item operations without the `{id}` parameter, each with
+ * a 401 (an alias that gives no pk to an unauthenticated caller) and without the anonymous `{}`
+ * requirement (an anonymous caller always gets that 401).
+ */
+function aliasPathItem(alias: string, item: OpenApiPathItem, word: string, context: OperationContext): OpenApiPathItem {
+  const aliased: OpenApiPathItem = {};
+  for (const verb of ['get', 'put', 'patch', 'delete'] as const) {
+    const operation = item[verb];
+    if (operation === undefined) continue;
+    const copy = structuredClone(operation);
+    copy.operationId = context.operationIds.claim(`${operation.operationId}${pascalCase(alias)}`);
+    copy.summary = `${operation.summary} (\`${alias}\`)`;
+    copy.description = [
+      `The ${word} whose pk the alias \`${alias}\` gives for the caller: 401 when it gives none to an unauthenticated caller, 404 when it gives none to an authenticated one.`,
+      operation.description,
+    ]
+      .filter(Boolean)
+      .join(' ');
+    if (copy.responses['401'] === undefined) {
+      copy.responses = Object.fromEntries(
+        [...Object.entries(copy.responses), ['401', errorRef('401')] as const].sort(([a], [b]) => Number(a) - Number(b)),
+      ) as OpenApiOperation['responses'];
+    }
+    if (copy.security !== undefined) {
+      const security = copy.security.filter((requirement) => Object.keys(requirement).length > 0);
+      if (security.length > 0) copy.security = security;
+      else delete copy.security;
+    }
+    aliased[verb] = copy;
+  }
+  return aliased;
 }
 
 function optional<T>(value: T | undefined): T[] {

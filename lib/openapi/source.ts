@@ -57,6 +57,8 @@ export interface ViewSource {
   readonly collectionPath: string;
   /** Item URL template with `{id}`. */
   readonly itemPath: string;
+  /** The view's aliases (`/users/me/`): name and path, prefix included, as registered. */
+  readonly aliases: readonly { readonly name: string; readonly path: string }[];
   /** `GET <collection URL>schema`, when the view enables it. */
   readonly schemaPath?: string;
   readonly methods: readonly MethodMarker[];
@@ -119,6 +121,7 @@ export function viewSource(name: string, binding: ViewBinding): ViewSource {
     viewName: view.constructor.name,
     collectionPath: `${binding.path}${slash}`,
     itemPath: `${binding.path}/{id}${slash}`,
+    aliases: binding.aliases.names.map((alias) => ({ name: alias, path: `${binding.path}/${alias}${slash}` })),
     ...(view.schemaEndpoint === true ? { schemaPath: `${binding.path}/schema` } : {}),
     methods: view.methods,
     strategies: binding.strategies,
