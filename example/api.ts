@@ -3,28 +3,40 @@ import Koa from 'koa';
 import {
   AnonymousAuthentication,
   ApiKeyAuthentication,
+  JwtAuthentication,
   MongoRest,
   Resource,
   ResourceView,
   allow,
+  any,
   authenticated,
   methods,
   ops,
+  role,
+  rolesOf,
+  scope,
+  type AnyDocument,
   type PlainDocument,
+  type RequestContext,
 } from '../lib/index.js';
 import { explorer } from './explorer.js';
+import { DEV_JWT_SECRET, JWT_AUDIENCE, JWT_ISSUER } from './jwt.js';
 import type { ExampleModels } from './models.js';
 
 export interface ExampleOptions {
   /** Writes need `X-API-Key: <apiKey>`; reads are open. */
   apiKey: string;
+  /** Verifies the JWTs of `/api/users/me/` (HS256). Default: the dev secret of example/jwt.ts. */
+  jwtSecret?: string;
 }
 
 /** The example's views on a MongoRest, which also serves `/api/openapi.json`. */
-export function createApi({ User, Post, Media, Image, Video }: ExampleModels, { apiKey }: ExampleOptions): MongoRest {
+export function createApi({ User, Post, Media, Image, Video }: ExampleModels, { apiKey, jwtSecret = DEV_JWT_SECRET }: ExampleOptions): MongoRest {
+  // The API key is the site's writer: its user has the role `writer`.
+  const keyAuthentication = new ApiKeyAuthentication({ keys: { [apiKey]: { name: 'api-key', roles: ['writer'] } } });
   // Reads are open; every write needs the API key. Methods not listed are refused to everyone.
   const writesNeedKey = {
-    authenticationMethods: [new ApiKeyAuthentication({ keys: [apiKey] }), AnonymousAuthentication],
+    authenticationMethods: [keyAuthentication, AnonymousAuthentication],
     permissions: { List: allow, Fetch: allow, Create: authenticated, Update: authenticated, Patch: authenticated, BulkUpdate: authenticated, Delete: authenticated },
   };
 
@@ -80,11 +92,32 @@ export function createApi({ User, Post, Media, Image, Video }: ExampleModels, { 
     fields = ['id', '__t', 'title', 'url', 'post', 'seconds'];
   }
 
+  // Users also sign in with a JWT (`sub` = their id): `/api/users/me/` is their own document, which a
+  // token with the scope `profile:write` may change or delete. The API key may change any user.
+  const jwt = new JwtAuthentication({ secret: jwtSecret, algorithms: ['HS256'], issuer: JWT_ISSUER, audience: JWT_AUDIENCE, realm: 'example' });
+  const writerOrOwner = (ctx: RequestContext, user: AnyDocument) => {
+    const caller = ctx.state.user as { sub?: string } | undefined;
+    return rolesOf(caller).includes('writer') || (caller?.sub !== undefined && caller.sub === String(user._id));
+  };
+
   class UserView extends ResourceView {
     resource = UserResource;
     methods = [methods.List, methods.Fetch, methods.Create, methods.Update, methods.Delete];
-    authenticationMethods = writesNeedKey.authenticationMethods;
-    permissions = writesNeedKey.permissions;
+    authenticationMethods = [jwt, keyAuthentication, AnonymousAuthentication];
+    permissions = {
+      List: allow,
+      Fetch: allow,
+      Create: role('writer'),
+      Update: any(role('writer'), scope('profile:write')),
+      Delete: any(role('writer'), scope('profile:write')),
+    };
+    aliases = { me: (ctx: RequestContext) => (ctx.state.user as { sub?: string } | undefined)?.sub };
+    override hasChangePermission(ctx: RequestContext, user: AnyDocument) {
+      return writerOrOwner(ctx, user);
+    }
+    override hasDeletePermission(ctx: RequestContext, user: AnyDocument) {
+      return writerOrOwner(ctx, user);
+    }
   }
 
   class PostView extends ResourceView {

@@ -5,12 +5,15 @@
 import mongoose from 'mongoose';
 import { resolveServer } from '../test/fixtures/server/resolve.js';
 import { createApp } from './api.js';
+import { jwtSecretFromEnv, mintToken } from './jwt.js';
 import { defineModels } from './models.js';
 import { seed } from './seed.js';
 
 const port = Number(process.env.PORT ?? 3000);
 // Writes need this key in an X-API-Key header. Set EXAMPLE_API_KEY for anything but a local try-out.
 const apiKey = process.env.EXAMPLE_API_KEY ?? 'let-me-write';
+// /api/users/me/ takes a JWT signed with this secret (HS256). Set EXAMPLE_JWT_SECRET (≥ 32 bytes) likewise.
+const jwtSecret = jwtSecretFromEnv();
 const database = await resolveServer();
 console.log(`[example] database: ${database.label}`);
 const connection = mongoose.createConnection(database.uri, {
@@ -22,9 +25,14 @@ const models = defineModels(connection);
 await Promise.all([models.User.init(), models.Post.init(), models.Media.init()]);
 await seed(models);
 
-const server = createApp(models, { apiKey }).listen(port, '127.0.0.1', () => {
+const ada = await models.User.findOne({ email: 'ada@example.com' }).lean();
+const demoToken = ada ? await mintToken(String(ada._id), ['profile:write'], { secret: jwtSecret }) : undefined;
+
+const server = createApp(models, { apiKey, jwtSecret }).listen(port, '127.0.0.1', () => {
   console.log(`[example] blog API listening: try  curl http://127.0.0.1:${port}/api/posts/`);
   console.log(`[example] writes need the header  X-API-Key: ${apiKey}`);
+  if (demoToken) console.log(`[example] Ada's token for /api/users/me/ (1 h, scope profile:write):  Authorization: Bearer ${demoToken}`);
+  console.log('[example] mint others:  npm run -s example:token -- <user id> [scope ...]');
 });
 
 let stopping = false;

@@ -23,6 +23,7 @@ import type { ValidateFunction } from 'ajv';
 import { createApi, createApp } from '../example/api.js';
 import { defineModels, type ExampleModels } from '../example/models.js';
 import { seed } from '../example/seed.js';
+import { mintToken } from '../example/jwt.js';
 import type { JsonSchema } from '../lib/index.js';
 import { useTestDatabase } from './fixtures/database.js';
 import { openApiAjv } from './fixtures/openapi.js';
@@ -222,6 +223,35 @@ async function drive(server: ReturnType<Koa['callback']>, models: ExampleModels)
   await call(server, 'PUT', graceUrl, { key: true, raw: 'x', type: 'text/plain' });
   await call(server, 'PUT', '/api/users/', { key: true, body: { name: 'x' } }); // no BulkUpdate: 405
   await call(server, 'PATCH', graceUrl, { key: true, body: { name: 'x' } }); // no Patch: 405
+  // /api/users/me/ behind a JWT: a reader (no scope), a writer (profile:write), a user that does not exist.
+  const bearer = async (id: string, ...scopes: string[]) => ({ Authorization: `Bearer ${await mintToken(id, scopes)}` });
+  const reader = await bearer(String(ada!._id));
+  const writer = await bearer(String(ada!._id), 'profile:write');
+  const ghost = await bearer(missing, 'profile:write');
+  await call(server, 'GET', '/api/users/me/', { headers: reader });
+  await call(server, 'GET', '/api/users/me/');
+  await call(server, 'GET', '/api/users/me/', { headers: { Authorization: 'Bearer not-a-token' } });
+  await call(server, 'GET', '/api/users/me/', { headers: ghost });
+  await call(server, 'PUT', '/api/users/me/', { headers: writer, body: { name: 'Ada Lovelace' } });
+  await call(server, 'PUT', '/api/users/me/', { body: { name: 'x' } });
+  await call(server, 'PUT', '/api/users/me/', { headers: reader, body: { name: 'x' } });
+  await call(server, 'PUT', '/api/users/me/', { headers: writer, body: { name: '' } });
+  await call(server, 'PUT', '/api/users/me/', { headers: ghost, body: { name: 'x' } });
+  await call(server, 'PUT', '/api/users/me/', { headers: writer, body: { email: 'alan@example.com' } });
+  await call(server, 'PUT', '/api/users/me/', { headers: writer, body: big });
+  await call(server, 'PUT', '/api/users/me/', { headers: writer, raw: 'x', type: 'text/plain' });
+  await call(server, 'PATCH', '/api/users/me/', { headers: writer, body: { name: 'x' } }); // no Patch: 405
+  // A JWT user may not create users, nor change or delete anyone but themselves.
+  await call(server, 'POST', '/api/users/', { headers: writer, body: { name: 'x', email: 'x@example.com' } });
+  await call(server, 'PUT', graceUrl, { headers: writer, body: { name: 'x' } });
+  await call(server, 'DELETE', graceUrl, { headers: writer });
+  const leaving = await call(server, 'POST', '/api/users/', { key: true, body: { name: 'Leaving', email: 'leaving@example.com' } });
+  const leaver = await bearer(leaving.body.id, 'profile:write');
+  await call(server, 'DELETE', '/api/users/me/');
+  await call(server, 'DELETE', '/api/users/me/', { headers: await bearer(leaving.body.id) });
+  await call(server, 'DELETE', '/api/users/me/', { headers: leaver });
+  await call(server, 'DELETE', '/api/users/me/', { headers: leaver });
+
   await call(server, 'DELETE', graceUrl);
   await call(server, 'DELETE', graceUrl, { key: true });
   await call(server, 'DELETE', graceUrl, { key: true });
@@ -324,6 +354,13 @@ async function driveConditional(server: ReturnType<Koa['callback']>): Promise<vo
     }
     if (document.paths[`/api/${name}/`].put) await call(server, 'PUT', `/api/${name}/`, { key: true, headers: stale, query: { title: 'Notes on the Analytical Engine' }, body: {} });
   }
+  // The same through the alias /api/users/me/.
+  const user = await call(server, 'GET', '/api/users/', { query: { _limit: '1' } });
+  const writer = { Authorization: `Bearer ${await mintToken(user.body.data[0].id, ['profile:write'])}` };
+  const me = await call(server, 'GET', '/api/users/me/', { headers: writer });
+  await call(server, 'GET', '/api/users/me/', { headers: { ...writer, 'If-None-Match': me.headers.etag! } });
+  await call(server, 'PUT', '/api/users/me/', { headers: { ...writer, 'If-Match': '"0123456789"' }, body: {} });
+  await call(server, 'DELETE', '/api/users/me/', { headers: { ...writer, 'If-Match': '"0123456789"' } });
 }
 
 /** An Accept that allows no JSON: every operation answers 406 before anything else. */
@@ -360,13 +397,19 @@ async function driveUnknownOutcome(server: ReturnType<Koa['callback']>, models: 
     type?: string;
     /** Another request (422 with the same key): another body, or another URL for a delete. */
     otherPath?: string;
+    /** …or the same URL with another query. */
+    otherQuery?: Record<string, string>;
+    headers?: Record<string, string>;
   }
   const marker = () => `m${new mongoose.Types.ObjectId()}`;
-  const [u1, u2, u3, p1, p2, p3, p4, i1, i2, i3] = await Promise.all([user(), user(), user(), post(), post(), post(), post(), image(), image(), image()]);
+  const [u1, u2, u3, u4, u5, p1, p2, p3, p4, i1, i2, i3] = await Promise.all([user(), user(), user(), user(), user(), post(), post(), post(), post(), image(), image(), image()]);
+  const bearer = async (id: unknown) => ({ Authorization: `Bearer ${await mintToken(String(id), ['profile:write'])}` });
   const writes: Write[] = [
     { method: 'POST', path: '/api/users/', body: (m) => ({ name: m, email: `${m}@example.com` }) },
     { method: 'PUT', path: `/api/users/${u1!._id}/`, body: (m) => ({ name: m }) },
     { method: 'DELETE', path: `/api/users/${u2!._id}/`, otherPath: `/api/users/${u3!._id}/` },
+    { method: 'PUT', path: '/api/users/me/', body: (m) => ({ name: m }), headers: await bearer(u4!._id) },
+    { method: 'DELETE', path: '/api/users/me/', otherQuery: { other: '1' }, headers: await bearer(u5!._id) },
     { method: 'POST', path: '/api/posts/', body: (m) => ({ title: m }) },
     { method: 'PUT', path: `/api/posts/${p1!._id}/`, body: (m) => ({ title: m }) },
     { method: 'PATCH', path: `/api/posts/${p2!._id}/`, body: (m) => ({ title: m }), type: 'application/merge-patch+json' },
@@ -377,7 +420,7 @@ async function driveUnknownOutcome(server: ReturnType<Koa['callback']>, models: 
     { method: 'DELETE', path: `/api/media/${i2!._id}/`, otherPath: `/api/media/${i3!._id}/` },
   ];
   for (const write of writes) {
-    await call(server, write.method, write.path, { key: true, headers: { 'Idempotency-Key': 'k'.repeat(256) }, ...(write.query ? { query: write.query } : {}) });
+    await call(server, write.method, write.path, { key: true, headers: { ...write.headers, 'Idempotency-Key': 'k'.repeat(256) }, ...(write.query ? { query: write.query } : {}) });
   }
   await Promise.all(
     writes.map(async (write) => {
@@ -392,12 +435,12 @@ async function driveUnknownOutcome(server: ReturnType<Koa['callback']>, models: 
         for (let attempt = 0; attempt < 3; attempt++) {
           const m = marker();
           // Not the marker: the key is stored in the idempotency record, written before the held write.
-          const key = { key: true, headers: { 'Idempotency-Key': `key-${marker()}` }, ...(write.query ? { query: write.query } : {}), ...(write.type ? { type: write.type } : {}) };
+          const key = { key: true, headers: { ...write.headers, 'Idempotency-Key': `key-${marker()}` }, ...(write.query ? { query: write.query } : {}), ...(write.type ? { type: write.type } : {}) };
           const sent = proxy.holdAfterRequestContaining(write.body ? m : deletes).then(() => true);
           const first = call(held, write.method, write.path, { ...key, ...(write.body ? { body: write.body(m) } : {}) });
           if (!(await Promise.race([sent, first.then(() => false)]))) continue;
           await call(server, write.method, write.path, { ...key, ...(write.body ? { body: write.body(m) } : {}) });
-          await call(server, write.method, write.otherPath ?? write.path, { ...key, ...(write.body ? { body: write.body(`${m}-other`) } : {}) });
+          await call(server, write.method, write.otherPath ?? write.path, { ...key, ...(write.otherQuery ? { query: write.otherQuery } : {}), ...(write.body ? { body: write.body(`${m}-other`) } : {}) });
           await first;
           return;
         }
@@ -413,7 +456,11 @@ async function driveUnknownOutcome(server: ReturnType<Koa['callback']>, models: 
 /** With the database down, every operation that reaches it answers 503 (+ Retry-After). */
 async function driveDown(server: ReturnType<Koa['callback']>): Promise<void> {
   const id = '0123456789abcdef01234567';
+  const writer = { Authorization: `Bearer ${await mintToken(id, ['profile:write'])}` };
   await Promise.all([
+    call(server, 'GET', '/api/users/me/', { headers: writer }),
+    call(server, 'PUT', '/api/users/me/', { headers: writer, body: { name: 'x' } }),
+    call(server, 'DELETE', '/api/users/me/', { headers: writer }),
     ...['users', 'posts', 'media'].flatMap((name) => [
       call(server, 'GET', `/api/${name}/`),
       call(server, 'GET', `/api/${name}/${id}/`),

@@ -76,6 +76,9 @@ test('the example app describes one path item per collection and item URL, one o
   t.deepEqual(operations, [
     'GET /api/users/ listUsers',
     'POST /api/users/ createUser',
+    'GET /api/users/me/ fetchUserMe',
+    'PUT /api/users/me/ updateUserMe',
+    'DELETE /api/users/me/ deleteUserMe',
     'GET /api/users/{id}/ fetchUser',
     'PUT /api/users/{id}/ updateUser',
     'DELETE /api/users/{id}/ deleteUser',
@@ -229,8 +232,13 @@ test('responses: envelopes, 201 with Location, 204, and only the errors each ope
   t.deepEqual(statuses('/api/posts/{id}/', 'patch'), ['200', '400', '401', '404', '406', '409', '412', '413', '415', '422', '503', '504']);
   t.deepEqual(Object.keys(doc().paths['/api/posts/{id}/'].patch.requestBody.content), ['application/merge-patch+json', 'application/json', 'application/json-patch+json']);
   // Users have a unique index: their writes can conflict.
-  t.deepEqual(statuses('/api/users/', 'post'), ['201', '400', '401', '406', '409', '413', '415', '422', '503', '504']);
-  t.deepEqual(statuses('/api/users/{id}/', 'put'), ['200', '400', '401', '404', '406', '409', '412', '413', '415', '422', '503', '504']);
+  // Users: Create is role('writer'), Update a role or a scope, both refused with 403 to JWT users.
+  t.deepEqual(statuses('/api/users/', 'post'), ['201', '400', '401', '403', '406', '409', '413', '415', '422', '503', '504']);
+  t.deepEqual(statuses('/api/users/{id}/', 'put'), ['200', '400', '401', '403', '404', '406', '409', '412', '413', '415', '422', '503', '504']);
+  // The alias /api/users/me/: a 401 even where the item URL has none (no pk for an anonymous caller).
+  t.deepEqual(statuses('/api/users/{id}/', 'get'), ['200', '304', '404', '406', '503']);
+  t.deepEqual(statuses('/api/users/me/', 'get'), ['200', '304', '401', '404', '406', '503']);
+  t.deepEqual(statuses('/api/users/me/', 'put'), statuses('/api/users/{id}/', 'put'));
   t.deepEqual(statuses('/api/posts/schema', 'get'), ['200']);
   t.deepEqual(doc().paths['/api/posts/'].post.responses['201'].headers, {
     ETag: { $ref: '#/components/headers/ETag' },
@@ -263,7 +271,14 @@ test('responses: envelopes, 201 with Location, 204, and only the errors each ope
 });
 
 test('security: the API key scheme, required on writes, optional on open reads', (t) => {
-  t.deepEqual(document.components.securitySchemes, { ApiKey: { type: 'apiKey', in: 'header', name: 'X-API-Key' } });
+  t.deepEqual(document.components.securitySchemes, {
+    Jwt: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' },
+    ApiKey: { type: 'apiKey', in: 'header', name: 'X-API-Key' },
+  });
+  // Users sign in with a JWT too; changing a user takes the writer role (the API key) or the scope profile:write.
+  t.deepEqual(doc().paths['/api/users/{id}/'].put.security, [{ Jwt: [] }, { Jwt: ['profile:write'] }, { ApiKey: [] }, { ApiKey: ['profile:write'] }]);
+  t.deepEqual(doc().paths['/api/users/{id}/'].get.security, [{ Jwt: [] }, { ApiKey: [] }, {}]);
+  t.deepEqual(doc().paths['/api/users/me/'].get.security, [{ Jwt: [] }, { ApiKey: [] }]);
   t.deepEqual(doc().paths['/api/posts/'].post.security, [{ ApiKey: [] }]);
   t.deepEqual(doc().paths['/api/posts/'].get.security, [{ ApiKey: [] }, {}]);
 });
