@@ -1,5 +1,6 @@
 /** The runner's handle on one contender's server child process (spawn, readiness, memory, stop). */
 import { fork, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ChildMessage, ContenderId, MemorySample, ParentMessage, ServerConfig } from './types.js';
 
@@ -17,7 +18,14 @@ export class ServerChild {
   static async start(id: ContenderId, config: ServerConfig): Promise<ServerChild> {
     const child = fork(serverEntry, [id], {
       // --no-warnings: Mongoose 9 warns on every findOneAndUpdate({ new: true }) that express-restify-mongoose sends.
-      execArgv: ['--import', 'tsx', '--expose-gc', '--no-warnings'],
+      execArgv: [
+        '--import',
+        'tsx',
+        '--expose-gc',
+        '--no-warnings',
+        // One folder per contender: tsx's loader thread writes a (small) profile of its own beside the main one.
+        ...(config.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${path.join(config.cpuProfDir, id)}`] : []),
+      ],
       env: {
         ...process.env,
         NODE_ENV: 'production',

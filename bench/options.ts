@@ -1,4 +1,5 @@
 /** Command-line options of `npm run bench`. */
+import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { contenderIds, scenarioIds, type ContenderId, type ScenarioId } from './types.js';
 
@@ -18,10 +19,13 @@ export interface BenchOptions {
   scenarios: ScenarioId[];
   /** Where the JSON result is written (a file name is generated when this is a folder). */
   outDir: string;
+  /** When set, every server child runs with `node --cpu-prof` and writes its profiles into `<DIR>/<contender>/` (the largest file is the server's). */
+  cpuProfDir?: string;
 }
 
 const usage = `usage: npm run bench -- [--quick] [--docs=N] [--rounds=N] [--duration=S] [--warmup=S]
                        [--connections=N] [--contenders=a,b] [--scenarios=a,b] [--out=DIR]
+                       [--cpu-prof=DIR]
   contenders: ${contenderIds.join(', ')}
   scenarios:  ${scenarioIds.join(', ')}`;
 
@@ -39,6 +43,7 @@ export function parseOptions(argv: string[]): BenchOptions {
       contenders: { type: 'string' },
       scenarios: { type: 'string' },
       out: { type: 'string' },
+      'cpu-prof': { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -57,6 +62,7 @@ export function parseOptions(argv: string[]): BenchOptions {
     contenders: pick('contenders', values.contenders, contenderIds),
     scenarios: pick('scenarios', values.scenarios, scenarioIds),
     outDir: values.out ?? new URL('./results/', import.meta.url).pathname,
+    ...(values['cpu-prof'] ? { cpuProfDir: path.resolve(values['cpu-prof']) } : {}),
   };
 }
 

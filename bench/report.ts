@@ -30,8 +30,11 @@ export interface ScenarioReport {
   /** What each contender was asked, e.g. `GET /posts/?_limit=20` (the first request of a run). */
   requests: Partial<Record<ContenderId, string>>;
   cells: Partial<Record<ContenderId, Cell>>;
-  /** Throughput ratios (req/s); > 1 means koa-mongorest is faster. Absent when either side had failures. */
-  ratios: { libraryVsBaseline?: number; libraryVsPeer?: number };
+  /**
+   * koa-mongorest against the others, absent when either side had failures. Throughput (req/s): > 1 means
+   * koa-mongorest is faster. CPU per request (the headline): > 1 means koa-mongorest costs more.
+   */
+  ratios: { libraryVsBaseline?: number; libraryVsPeer?: number; cpuVsBaseline?: number; cpuVsPeer?: number };
 }
 
 export interface ContenderReport {
@@ -88,19 +91,62 @@ export function summarize(rounds: LoadResult[]): Summary {
 
 export function ratios(cells: ScenarioReport['cells']): ScenarioReport['ratios'] {
   // A contender answering errors (e.g. 503 past a deadline) can look fast: no ratio with failures.
-  const rps = (id: ContenderId) => {
+  const clean = (id: ContenderId) => {
     const cell = cells[id];
-    return cell?.status === 'measured' && cell.summary.rps > 0 && cell.summary.failures === 0
-      ? cell.summary.rps
-      : undefined;
+    return cell?.status === 'measured' && cell.summary.rps > 0 && cell.summary.failures === 0 ? cell.summary : undefined;
   };
-  const library = rps('koa-mongorest');
-  const baseline = rps('baseline');
-  const peer = rps('express-restify-mongoose');
+  const library = clean('koa-mongorest');
+  const baseline = clean('baseline');
+  const peer = clean('express-restify-mongoose');
+  const cpu = (other: Summary | undefined) =>
+    library && other && other.serverCpuMicros > 0 ? library.serverCpuMicros / other.serverCpuMicros : undefined;
+  const cpuVsBaseline = cpu(baseline);
+  const cpuVsPeer = cpu(peer);
   return {
-    ...(library && baseline ? { libraryVsBaseline: library / baseline } : {}),
-    ...(library && peer ? { libraryVsPeer: library / peer } : {}),
+    ...(library && baseline ? { libraryVsBaseline: library.rps / baseline.rps } : {}),
+    ...(library && peer ? { libraryVsPeer: library.rps / peer.rps } : {}),
+    ...(cpuVsBaseline !== undefined ? { cpuVsBaseline } : {}),
+    ...(cpuVsPeer !== undefined ? { cpuVsPeer } : {}),
   };
+}
+
+/**
+ * What the reference check costs, per contender measured in both `create` (unchecked) and
+ * `create-checked`: the difference in CPU per request and the ratio of throughputs.
+ */
+export function referenceCheckCost(report: BenchReport): { id: ContenderId; cpuMicros: number; cpuShare: number; rpsRatio: number }[] {
+  const plain = report.scenarios.find((scenario) => scenario.id === 'create');
+  const checked = report.scenarios.find((scenario) => scenario.id === 'create-checked');
+  if (!plain || !checked) return [];
+  const out = [];
+  for (const contender of report.contenders) {
+    const a = plain.cells[contender.id];
+    const b = checked.cells[contender.id];
+    if (a?.status !== 'measured' || b?.status !== 'measured' || a.summary.serverCpuMicros <= 0 || a.summary.rps <= 0) continue;
+    out.push({
+      id: contender.id,
+      cpuMicros: b.summary.serverCpuMicros - a.summary.serverCpuMicros,
+      cpuShare: b.summary.serverCpuMicros / a.summary.serverCpuMicros - 1,
+      rpsRatio: b.summary.rps / a.summary.rps,
+    });
+  }
+  return out;
+}
+
+/** Lines under the results table: what the ratio columns mean and the reference check's cost. */
+export function notes(report: BenchReport): string {
+  const lines = [
+    'CPU lib/base, CPU lib/peer: koa-mongorest\'s server CPU per request over the other\'s (lower is better; the headline).',
+    'req lib/base, req lib/peer: koa-mongorest\'s req/s over the other\'s (higher is better).',
+  ];
+  for (const cost of referenceCheckCost(report)) {
+    const sign = cost.cpuMicros >= 0 ? '+' : '';
+    lines.push(
+      `reference check (create-checked vs create), ${cost.id}: ${sign}${cost.cpuMicros.toFixed(0)} CPU us/req ` +
+        `(${sign}${(cost.cpuShare * 100).toFixed(0)} %), throughput x${cost.rpsRatio.toFixed(2)}`,
+    );
+  }
+  return lines.join('\n');
 }
 
 /** Share of CPU time (all CPUs) spent idle over the next `ms` milliseconds. */
@@ -174,17 +220,21 @@ const ratio = (value: number | undefined) => (value === undefined ? '' : `${valu
 const mib = (bytes: number) => (bytes / 2 ** 20).toFixed(1);
 
 export function resultsTable(report: BenchReport, markdown = false): string {
+  // CPU per request first: on a machine where the database is the bottleneck it is what shows a
+  // contender's own cost (and what decides throughput on a fast database).
   const columns: Column[] = [
     { title: 'scenario', align: 'left' },
     { title: 'contender', align: 'left' },
+    { title: 'CPU us/req', align: 'right' },
+    { title: 'CPU lib/base', align: 'right' },
+    { title: 'CPU lib/peer', align: 'right' },
     { title: 'req/s', align: 'right' },
+    { title: 'req lib/base', align: 'right' },
+    { title: 'req lib/peer', align: 'right' },
     { title: 'p50 ms', align: 'right' },
     { title: 'p99 ms', align: 'right' },
     { title: 'KB/resp', align: 'right' },
-    { title: 'CPU us/req', align: 'right' },
     { title: 'failed', align: 'right' },
-    { title: 'lib/baseline', align: 'right' },
-    { title: 'lib/peer', align: 'right' },
   ];
   const rows: string[][] = [];
   for (const scenario of report.scenarios) {
@@ -195,22 +245,25 @@ export function resultsTable(report: BenchReport, markdown = false): string {
       const title = first ? scenario.title : '';
       first = false;
       if (cell.status === 'skipped') {
-        rows.push([title, contender.id, 'skipped', '', '', '', '', '', '', '']);
+        rows.push([title, contender.id, 'skipped', ...columns.slice(3).map(() => '')]);
         continue;
       }
       const { summary } = cell;
       const isLibrary = contender.id === 'koa-mongorest';
+      const { ratios: r } = scenario;
       rows.push([
         title,
         contender.id,
+        fixed(summary.serverCpuMicros, 0),
+        isLibrary ? ratio(r.cpuVsBaseline) : '',
+        isLibrary ? ratio(r.cpuVsPeer) : '',
         fixed(summary.rps, summary.rps < 100 ? 1 : 0),
+        isLibrary ? ratio(r.libraryVsBaseline) : '',
+        isLibrary ? ratio(r.libraryVsPeer) : '',
         fixed(summary.p50, 1),
         fixed(summary.p99, 1),
         kb(summary.bytesPerResponse),
-        fixed(summary.serverCpuMicros, 0),
         String(summary.failures),
-        isLibrary ? ratio(scenario.ratios.libraryVsBaseline) : '',
-        isLibrary ? ratio(scenario.ratios.libraryVsPeer) : '',
       ]);
     }
   }
@@ -267,6 +320,8 @@ export async function writeReport(report: BenchReport, dir: string): Promise<str
     '```',
     '',
     resultsTable(report, true),
+    '',
+    ...notes(report).split('\n').map((line) => `- ${line}`),
     '',
     memoryTable(report, true),
     '',

@@ -14,6 +14,8 @@ export interface Dialect {
   items(body: unknown): unknown[] | undefined;
   idKey: string;
   authorKey: string;
+  /** Scenarios this contender has no equivalent for (not measured, shown as "n/a"). */
+  unsupported?: ReadonlySet<ScenarioId>;
 }
 
 export const pageSizes = { 'list-20': 20, 'list-100': 100 } as const;
@@ -61,6 +63,8 @@ export const restDialect: Dialect = {
         return { method: 'GET', path: '/posts-with-author/?_limit=20' };
       case 'create':
         return { method: 'POST', path: '/posts/', body: createBody(i, fixture, 'author_id') };
+      case 'create-checked':
+        return { method: 'POST', path: '/posts-checked/', body: createBody(i, fixture, 'author_id') };
       case 'update':
         return { method: 'PUT', path: `/posts/${updateTarget(i, fixture)}/`, body: updateBody(i) };
     }
@@ -71,6 +75,8 @@ export const restDialect: Dialect = {
 export const ermDialect: Dialect = {
   idKey: '_id',
   authorKey: 'author',
+  // It never checks that a referenced document exists.
+  unsupported: new Set(['create-checked']),
   items: (body) => (Array.isArray(body) ? body : undefined),
   call(scenario, i, fixture) {
     const base = '/api/v1/Post';
@@ -88,6 +94,7 @@ export const ermDialect: Dialect = {
       case 'expanded':
         return { method: 'GET', path: `${base}?limit=20&populate=author` };
       case 'create':
+      case 'create-checked':
         return { method: 'POST', path: base, body: createBody(i, fixture, 'author') };
       case 'update':
         return { method: 'PUT', path: `${base}/${updateTarget(i, fixture)}`, body: updateBody(i) };

@@ -15,6 +15,7 @@ import {
   machine,
   machineIdleShare,
   memoryTable,
+  notes,
   ratios,
   resultsTable,
   summarize,
@@ -53,7 +54,7 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
 
 try {
   const report = await main(options);
-  console.log(`\n${describeRun(report)}\n\n${resultsTable(report)}\n\n${memoryTable(report)}`);
+  console.log(`\n${describeRun(report)}\n\n${resultsTable(report)}\n${notes(report)}\n\n${memoryTable(report)}`);
   const file = await writeReport(report, options.outDir);
   console.log(`\nwritten: ${file} (+ .md); total ${report.seconds.toFixed(0)} s`);
 } catch (error) {
@@ -122,7 +123,8 @@ async function startChildren(opts: BenchOptions, uri: string): Promise<Map<Conte
   await Promise.all(
     opts.contenders.map(async (id) => {
       try {
-        const child = await ServerChild.start(id, { uri, dbName, poolSize: opts.connections });
+        const config = { uri, dbName, poolSize: opts.connections, ...(opts.cpuProfDir ? { cpuProfDir: opts.cpuProfDir } : {}) };
+        const child = await ServerChild.start(id, config);
         cleanups.push(() => child.stop());
         started.set(id, child);
         log(`[bench] ${id} listening on ${child.url}`);
@@ -151,6 +153,8 @@ async function runScenario(
   // Check one response of each contender; only those answering correctly are measured.
   const measured: ServerChild[] = [];
   for (const child of running) {
+    // No equivalent in this contender (e.g. the peer never checks references): not measured, not shown.
+    if (dialects[child.id].unsupported?.has(id)) continue;
     const call = calls(child)(0);
     report.requests[child.id] = `${call.method} ${call.path}`;
     const answer = await probe(child.url, call).catch((error: unknown) => ({ status: 0, body: firstLines(error) }));

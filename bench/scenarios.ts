@@ -95,6 +95,12 @@ export const scenarios: Record<ScenarioId, Scenario> = {
     status: 201,
     check: (body, call, dialect) => checkPost(body, dialect, call.body),
   },
+  'create-checked': {
+    id: 'create-checked',
+    title: 'POST create, reference checked',
+    status: 201,
+    check: (body, call, dialect) => checkPost(body, dialect, call.body),
+  },
   update: {
     id: 'update',
     title: 'PUT update',

@@ -1,8 +1,13 @@
 /** Types shared by the benchmark's parent process (runner) and its server children. */
 import type { Listening } from './contenders/listen.js';
 
-/** The scenarios, in the order they run: reads first, so that writes cannot change what reads see. */
-export const scenarioIds = ['list-20', 'list-100', 'fetch', 'filtered', 'expanded', 'create', 'update'] as const;
+/**
+ * The scenarios, in the order they run: reads first, so that writes cannot change what reads see.
+ * `create` is the like-for-like write (no contender checks that the referenced author exists);
+ * `create-checked` is the same request to a koa-mongorest resource with `checkReferences = true` (the
+ * default) and to a baseline route that checks it too — its extra cost is the reference check.
+ */
+export const scenarioIds = ['list-20', 'list-100', 'fetch', 'filtered', 'expanded', 'create', 'create-checked', 'update'] as const;
 export type ScenarioId = (typeof scenarioIds)[number];
 
 export const contenderIds = ['baseline', 'koa-mongorest', 'express-restify-mongoose'] as const;
@@ -14,6 +19,8 @@ export interface ServerConfig {
   dbName: string;
   /** Driver connection pool size, the same for every contender. */
   poolSize: number;
+  /** Run the child under `node --cpu-prof`, writing its profiles into `<dir>/<contender>/` on exit. */
+  cpuProfDir?: string;
 }
 
 /** A contender's HTTP server (started with `listen` from contenders/listen.ts) and how to shut it all down. */

@@ -257,3 +257,20 @@ test('numbers inside strings, and long digit runs in strings, are plain text', a
   t.is(res.status, 201, JSON.stringify(res.body));
   t.deepEqual(stored[0]?.extra, { id: '123456789012345678901234567890', note: 'pi is 3.14159265358979323846' });
 });
+
+// Where the finite-number check may skip a path (strings, ids, dates and arrays of them hold no numbers),
+// the paths that do hold numbers must still be checked: arrays of numbers, nested objects, sub-documents.
+test('"Infinity" is refused wherever a number is stored: arrays of numbers, nested objects, sub-documents', async (t) => {
+  const cases: readonly [string, string][] = [
+    ['{"scores": [1, "Infinity"]}', 'scores.1'],
+    ['{"size": {"width": "Infinity"}}', 'size.width'],
+    ['{"parts": [{"weight": "-Infinity"}]}', 'parts.0.weight'],
+    ['{"main": {"weight": "Infinity"}}', 'main.weight'],
+  ];
+  for (const [json, path] of cases) {
+    const { res, stored } = await post(json);
+    t.is(res.status, 400, json);
+    t.deepEqual(res.body, { 'field-errors': { [path]: 'Must be a finite number.' } }, json);
+    t.deepEqual(stored, [], json);
+  }
+});

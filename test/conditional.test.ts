@@ -4,6 +4,7 @@
  * `*` too), If-Match → 412 on PUT/PATCH/DELETE/bulk with the check and the write atomic (interleaved
  * requests), requireIfMatch → 428, Cache-Control on authenticated requests, schemas without a version.
  */
+import { createHash } from 'node:crypto';
 import test from 'ava';
 import Koa from 'koa';
 import mongoose, { type Connection } from 'mongoose';
@@ -193,6 +194,27 @@ test('list pages carry a weak ETag and answer 304 to If-None-Match until the pag
   const changed = await agent().get('/api/items/').set('X-Tag', tag).set('If-None-Match', first.headers.etag!);
   t.is(changed.status, 200);
   t.not(changed.headers.etag, first.headers.etag);
+});
+
+test('a list page is sent as the JSON its weak ETag digests (stringified once): JSON type, HEAD has the same ETag and length', async (t) => {
+  const { tag } = await seed();
+  const res = await agent().get('/api/items/').set('X-Tag', tag);
+  t.is(res.status, 200);
+  t.is(res.headers['content-type'], 'application/json; charset=utf-8');
+  t.is(res.headers.etag, `W/"${createHash('sha256').update(res.text).digest('base64url').slice(0, 27)}"`);
+  t.is(Number(res.headers['content-length']), Buffer.byteLength(res.text));
+  t.is(res.body.data.length, 1);
+  const head = await agent().head('/api/items/').set('X-Tag', tag);
+  t.is(head.status, 200);
+  t.is(head.headers.etag, res.headers.etag);
+  t.is(head.headers['content-type'], 'application/json; charset=utf-8');
+  t.is(head.headers['content-length'], res.headers['content-length']);
+});
+
+test('an item ETag is the digest of its id and version (one-shot hash, same value as before)', async (t) => {
+  const { tag, id, url } = await seed();
+  const res = await agent().get(url).set('X-Tag', tag);
+  t.is(res.headers.etag, `"${createHash('sha256').update(`${id}\n0`).digest('base64url').slice(0, 27)}"`);
 });
 
 // ---- If-Match --------------------------------------------------------------------------------------------

@@ -208,7 +208,8 @@ export const start: StartApp = async ({ uri, dbName, poolSize }) => {
     if (!doc) throw notFound();
     ctx.body = serializePost(doc);
   });
-  router.post(['/posts', '/posts/'], async (ctx) => {
+  /** Creates a post; with `checkAuthor`, first checks that the author exists (one indexed point query). */
+  const createPost = (checkAuthor: boolean) => async (ctx: Context) => {
     const doc: PostDoc = {
       _id: new ObjectId(),
       body: '',
@@ -218,11 +219,16 @@ export const start: StartApp = async ({ uri, dbName, poolSize }) => {
       created: new Date(),
       ...(writableFields(ctx.request.body, true) as Pick<PostDoc, 'title' | 'author'>),
     };
+    if (checkAuthor && !(await db.collection<UserDoc>(collections.users).findOne({ _id: doc.author }, { projection: { _id: 1 } }))) {
+      throw new HttpError(400, { 'field-errors': { author_id: 'does not exist' } });
+    }
     await posts.insertOne(doc);
     ctx.status = 201;
     ctx.set('Location', `/posts/${doc._id.toHexString()}/`);
     ctx.body = serializePost(doc);
-  });
+  };
+  router.post(['/posts', '/posts/'], createPost(false));
+  router.post(['/posts-checked', '/posts-checked/'], createPost(true));
   router.put(['/posts/:id', '/posts/:id/'], async (ctx) => {
     const id = objectId(ctx.params.id!);
     if (!id) throw notFound();

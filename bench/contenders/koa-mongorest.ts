@@ -26,6 +26,12 @@ export const start: StartApp = async ({ uri, dbName, poolSize }) => {
     };
     override renameFields = { author: 'author_id' };
     override allowedOrdering = ['title', 'created', 'score'];
+    // Like the baseline and the peer: a written author id is stored unchecked (create-checked checks it).
+    override checkReferences = false;
+  }
+
+  class PostCheckedResource extends PostResource {
+    override checkReferences = true;
   }
 
   class PostWithAuthorResource extends PostResource {
@@ -37,6 +43,11 @@ export const start: StartApp = async ({ uri, dbName, poolSize }) => {
     override methods = [methods.Create, methods.Update, methods.Fetch, methods.List];
   }
 
+  class PostCheckedView extends ResourceView {
+    override resource = PostCheckedResource;
+    override methods = [methods.Create];
+  }
+
   class PostWithAuthorView extends ResourceView {
     override resource = PostWithAuthorResource;
     override methods = [methods.List];
@@ -44,6 +55,7 @@ export const start: StartApp = async ({ uri, dbName, poolSize }) => {
 
   const api = new MongoRest();
   api.register(PostView, { url: '/posts/', name: 'posts' });
+  api.register(PostCheckedView, { url: '/posts-checked/', name: 'posts-checked' });
   api.register(PostWithAuthorView, { url: '/posts-with-author/', name: 'posts-with-author' });
 
   const app = new Koa();

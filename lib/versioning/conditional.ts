@@ -3,7 +3,7 @@
  * items, weak ETags for list pages, `If-None-Match` → 304, `If-Match` → 412 (checked here, and again
  * atomically by the write's filter), `requireIfMatch` → 428.
  */
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { PreconditionFailed, PreconditionRequired } from '../errors.js';
 import type { AnyDocument, AnyModel, PlainDocument, RequestContext } from '../types.js';
 import { expectVersion, versionOf, type Version } from './version.js';
@@ -19,13 +19,14 @@ export function itemEtag(model: AnyModel, doc: AnyDocument | PlainDocument): str
   return `"${digest(`${String(doc._id)}\n${version ?? 'none'}`)}"`;
 }
 
-/** The weak ETag of a list page: a digest of its JSON body. */
-export function pageEtag(body: unknown): string {
-  return `W/"${digest(JSON.stringify(body))}"`;
+/** The weak ETag of a list page: a digest of its JSON text, exactly as sent (the handler stringifies once). */
+export function pageEtag(json: string): string {
+  return `W/"${digest(json)}"`;
 }
 
+/** One-shot `hash` (Node ≥ 20.12): the digest `createHash` gives, without building a Hash object per ETag. */
 function digest(text: string): string {
-  return createHash('sha256').update(text).digest('base64url').slice(0, 27);
+  return hash('sha256', text, 'base64url').slice(0, 27);
 }
 
 interface EntityTag {

@@ -6,6 +6,7 @@
 import { BadRequest } from '../errors.js';
 import { apiPath } from '../http/field-errors.js';
 import type { ResourceMeta } from '../resource-meta.js';
+import type { Schema } from 'mongoose';
 import type { AnyDocument } from '../types.js';
 
 const MAX_DEPTH = 64;
@@ -21,6 +22,38 @@ function collect(value: unknown, path: string, depth: number, found: string[]): 
   for (const [key, item] of Object.entries(value)) collect(item, path ? `${path}.${key}` : key, depth + 1, found);
 }
 
+/** Schema types whose cast values are never numbers (a value that does not cast fails validation first). */
+const numberFreeTypes = new Set(['String', 'ObjectId', 'Date', 'Boolean', 'Buffer', 'UUID', 'BigInt', 'Decimal128']);
+
+interface SchemaTypeLike {
+  instance?: string;
+  embeddedSchemaType?: SchemaTypeLike;
+  /** Mongoose 8's name for `embeddedSchemaType`. */
+  $embeddedSchemaType?: SchemaTypeLike;
+}
+
+const numberFreePaths = new WeakMap<Schema, Map<string, boolean>>();
+
+/**
+ * Whether the schema path can only hold values that are not numbers (strings, ids, dates…, or arrays of
+ * them): then nothing there needs walking. Cached per schema and path.
+ */
+function holdsNoNumber(schema: Schema, path: string): boolean {
+  let paths = numberFreePaths.get(schema);
+  if (!paths) {
+    paths = new Map();
+    numberFreePaths.set(schema, paths);
+  }
+  let answer = paths.get(path);
+  if (answer === undefined) {
+    const type = schema.path(path) as unknown as SchemaTypeLike | undefined;
+    const element = type?.instance === 'Array' ? (type.embeddedSchemaType ?? type.$embeddedSchemaType) : type;
+    answer = element?.instance !== undefined && numberFreeTypes.has(element.instance);
+    paths.set(path, answer);
+  }
+  return answer;
+}
+
 export const NON_FINITE_MESSAGE = 'Must be a finite number.';
 
 /**
@@ -30,6 +63,7 @@ export const NON_FINITE_MESSAGE = 'Must be a finite number.';
 export function nonFinitePaths(doc: AnyDocument): string[] {
   const found: string[] = [];
   for (const path of doc.directModifiedPaths()) {
+    if (holdsNoNumber(doc.schema, path)) continue;
     const value: unknown = doc.get(path);
     const plain = value !== null && typeof value === 'object' && 'toObject' in value ? (value as { toObject(): unknown }).toObject() : value;
     collect(plain, path, 0, found);
