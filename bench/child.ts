@@ -32,6 +32,7 @@ export class ServerChild {
         BENCH_MONGODB_URI: config.uri,
         BENCH_DB_NAME: config.dbName,
         BENCH_POOL_SIZE: String(config.poolSize),
+        ...(config.databaseTimeoutMS ? { BENCH_DATABASE_TIMEOUT_MS: String(config.databaseTimeoutMS) } : {}),
       },
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
@@ -54,6 +55,12 @@ export class ServerChild {
     return answer.memory;
   }
 
+  /** The child's resident set size now (no GC first), bytes. */
+  async rss(): Promise<number> {
+    const answer = await this.ask('rss');
+    return answer.rss;
+  }
+
   /** CPU time the child has used so far (user + system), microseconds. */
   async cpuMicros(): Promise<number> {
     const answer = await this.ask('cpu');
@@ -66,7 +73,7 @@ export class ServerChild {
     return answer.idle;
   }
 
-  private ask<T extends 'memory' | 'cpu' | 'idle'>(type: T, timeoutMs = 5_000): Promise<Extract<ChildMessage, { type: T }>> {
+  private ask<T extends 'memory' | 'rss' | 'cpu' | 'idle'>(type: T, timeoutMs = 5_000): Promise<Extract<ChildMessage, { type: T }>> {
     return new Promise((resolve, reject) => {
       if (!this.process.connected) {
         reject(new Error(`${this.id}: the server process is gone (exit code ${this.process.exitCode})`));

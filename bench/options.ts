@@ -5,6 +5,10 @@ import { contenderIds, scenarioIds, type ContenderId, type ScenarioId } from './
 
 export interface BenchOptions {
   quick: boolean;
+  /** The depth-and-scale run (bench/scale.ts) instead of the contender matrix. */
+  scale: boolean;
+  /** `--scale`: the depth of the deep page (default half of `docs`). */
+  depth?: number;
   /** Posts seeded (users: one per 100 posts, at least 20). */
   docs: number;
   /** Measured rounds per contender and scenario; the median is reported. */
@@ -26,6 +30,7 @@ export interface BenchOptions {
 const usage = `usage: npm run bench -- [--quick] [--docs=N] [--rounds=N] [--duration=S] [--warmup=S]
                        [--connections=N] [--contenders=a,b] [--scenarios=a,b] [--out=DIR]
                        [--cpu-prof=DIR]
+       npm run bench -- --scale [--quick] [--docs=N] [--depth=N] [--rounds=N] [--out=DIR]
   contenders: ${contenderIds.join(', ')}
   scenarios:  ${scenarioIds.join(', ')}`;
 
@@ -35,6 +40,8 @@ export function parseOptions(argv: string[]): BenchOptions {
     strict: true,
     options: {
       quick: { type: 'boolean', default: false },
+      scale: { type: 'boolean', default: false },
+      depth: { type: 'string' },
       docs: { type: 'string' },
       rounds: { type: 'string' },
       duration: { type: 'string' },
@@ -52,10 +59,16 @@ export function parseOptions(argv: string[]): BenchOptions {
     process.exit(0);
   }
   const quick = values.quick ?? false;
+  const scale = values.scale ?? false;
+  const docs = positiveInt('docs', values.docs, scale ? (quick ? 20_000 : 100_000) : quick ? 2_000 : 10_000);
+  const depth = values.depth === undefined ? undefined : positiveInt('depth', values.depth, 1);
+  if (depth !== undefined && depth >= docs) fail('--depth must be below --docs');
   return {
     quick,
-    docs: positiveInt('docs', values.docs, quick ? 2_000 : 10_000),
-    rounds: positiveInt('rounds', values.rounds, quick ? 3 : 5),
+    scale,
+    ...(depth !== undefined ? { depth } : {}),
+    docs,
+    rounds: positiveInt('rounds', values.rounds, scale ? (quick ? 5 : 20) : quick ? 3 : 5),
     duration: positiveNumber('duration', values.duration, quick ? 0.8 : 3),
     warmup: nonNegativeNumber('warmup', values.warmup, quick ? 0.3 : 2),
     connections: positiveInt('connections', values.connections, 10),

@@ -4,6 +4,8 @@
  * warms each up and runs interleaved measured rounds (A/B/C, A/B/C, …) with autocannon. Prints the
  * medians and writes bench/results/<timestamp>.json (+ .md). See docs/performance.md.
  */
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
 import { MongoClient } from 'mongodb';
 import { resolveServer, type ResolvedServer } from '../test/fixtures/server/resolve.js';
 import { ServerChild } from './child.js';
@@ -26,6 +28,7 @@ import {
   type ScenarioReport,
 } from './report.js';
 import { dialects } from './routes.js';
+import { runScale, scaleTable } from './scale.js';
 import { scenarios } from './scenarios.js';
 import { removeCreated, seed } from './seed.js';
 import type { ContenderId, Fixture, ScenarioId } from './types.js';
@@ -53,15 +56,37 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
 }
 
 try {
-  const report = await main(options);
-  console.log(`\n${describeRun(report)}\n\n${resultsTable(report)}\n${notes(report)}\n\n${memoryTable(report)}`);
-  const file = await writeReport(report, options.outDir);
-  console.log(`\nwritten: ${file} (+ .md); total ${report.seconds.toFixed(0)} s`);
+  if (options.scale) await scaleMain(options);
+  else await matrixMain(options);
 } catch (error) {
   log(`bench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
   process.exitCode = 1;
 } finally {
   await cleanUp();
+}
+
+/** `--scale`: bench/scale.ts, then its table on stdout and `scale-<timestamp>.json` (+ .md). */
+async function scaleMain(opts: BenchOptions): Promise<void> {
+  const server = await resolveServer(log);
+  cleanups.push(() => server.stop());
+  log(`[bench] database: ${server.label}`);
+  const report = await runScale(opts, server, log);
+  const seconds = (performance.now() - t0) / 1000;
+  const header = `${report.database}; ${Math.round(idleAtStart * 100)} % idle before start, load average ${report.loadAverageAtEnd.toFixed(1)} at the end`;
+  console.log(`\n${header}\n\n${scaleTable(report)}`);
+  await mkdir(opts.outDir, { recursive: true });
+  const stamp = report.startedAt.replace(/[:.]/g, '-');
+  const file = path.join(opts.outDir, `scale-${stamp}.json`);
+  await writeFile(file, `${JSON.stringify({ ...report, command: `npm run bench -- ${process.argv.slice(2).join(' ')}`, seconds }, null, 2)}\n`);
+  await writeFile(file.replace(/\.json$/, '.md'), `# Scale ${report.startedAt}\n\n${header}\n\n${scaleTable(report, true)}\n`);
+  console.log(`\nwritten: ${file} (+ .md); total ${seconds.toFixed(0)} s`);
+}
+
+async function matrixMain(options: BenchOptions): Promise<void> {
+  const report = await main(options);
+  console.log(`\n${describeRun(report)}\n\n${resultsTable(report)}\n${notes(report)}\n\n${memoryTable(report)}`);
+  const file = await writeReport(report, options.outDir);
+  console.log(`\nwritten: ${file} (+ .md); total ${report.seconds.toFixed(0)} s`);
 }
 
 async function main(opts: BenchOptions): Promise<BenchReport> {

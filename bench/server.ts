@@ -35,9 +35,11 @@ try {
     uri: required('BENCH_MONGODB_URI'),
     dbName: required('BENCH_DB_NAME'),
     poolSize: Number(required('BENCH_POOL_SIZE')),
+    ...(process.env.BENCH_DATABASE_TIMEOUT_MS ? { databaseTimeoutMS: Number(process.env.BENCH_DATABASE_TIMEOUT_MS) } : {}),
   });
   process.on('message', (message: ParentMessage) => {
     if (message.type === 'memory') send({ type: 'memory', memory: memory() });
+    if (message.type === 'rss') send({ type: 'rss', rss: process.memoryUsage.rss() });
     if (message.type === 'cpu') {
       const { user, system } = process.cpuUsage();
       send({ type: 'cpu', micros: user + system });

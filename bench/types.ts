@@ -19,6 +19,8 @@ export interface ServerConfig {
   dbName: string;
   /** Driver connection pool size, the same for every contender. */
   poolSize: number;
+  /** The koa-mongorest contender's `databaseTimeoutMS` (default: the library's). */
+  databaseTimeoutMS?: number;
   /** Run the child under `node --cpu-prof`, writing its profiles into `<dir>/<contender>/` on exit. */
   cpuProfDir?: string;
 }
@@ -58,11 +60,16 @@ export interface MemorySample {
   maxRss: number;
 }
 
+/** Signs the `_after` cursors of the koa-mongorest contender, so the scale runner can make one (bench/scale.ts). */
+export const benchCursorSecret = 'koa-mongorest-bench-cursor-secret';
+
 /** Messages on the IPC channel between the runner and a server child. */
-export type ParentMessage = { type: 'memory' } | { type: 'cpu' } | { type: 'idle' } | { type: 'stop' };
+export type ParentMessage = { type: 'memory' } | { type: 'rss' } | { type: 'cpu' } | { type: 'idle' } | { type: 'stop' };
 export type ChildMessage =
   | { type: 'ready'; port: number }
   | { type: 'memory'; memory: MemorySample }
+  /** The resident set size now, without a GC first (cheap enough to sample under load). */
+  | { type: 'rss'; rss: number }
   /** CPU time (user + system) the child has used so far, microseconds. */
   | { type: 'cpu'; micros: number }
   /** Sent once no request is in flight any more (`idle: false`: still busy after the child's time limit). */

@@ -88,8 +88,22 @@ const openScope: RequestScope = {
  * (TypeScript cannot name symbol keys or private members of a class expression in a .d.ts).
  */
 export const scopeKey = '__mongorestScope';
-/** `getFields(ctx)` of the request a resource instance serves, computed once. */
-const fieldsCache = new WeakMap<Resource, { ctx: RequestContext; fields: string[] }>();
+/** What a resource instance parsed of the request it serves, each computed once: `_skip`/`_limit` and the fields. */
+interface ParsedRequest {
+  ctx: RequestContext;
+  page?: { plan: PagePlan | undefined };
+  fields?: string[];
+}
+const parsedRequests = new WeakMap<Resource, ParsedRequest>();
+
+function parsedFor(resource: Resource, ctx: RequestContext): ParsedRequest {
+  let parsed = parsedRequests.get(resource);
+  if (parsed?.ctx !== ctx) {
+    parsed = { ctx };
+    parsedRequests.set(resource, parsed);
+  }
+  return parsed;
+}
 
 /**
 /**
@@ -536,17 +550,22 @@ export class Resource<M extends AnyModel = AnyModel, Self extends ResourceCheck<
     return runGatedWrite(this.document, this.deadline, operation);
   }
 
-  /** `_skip`/`_limit` of this request, validated (400 on bad values); `undefined` when not paginating. */
+  /**
+   * `_skip`/`_limit` of this request, validated (400 on bad values); `undefined` when not paginating.
+   * Parsed once per request (the list handler's plan and `getObjects` ask for it).
+   */
   pagePlan(ctx: RequestContext): PagePlan | undefined {
-    return parsePage(ctx.query, this);
+    const parsed = parsedFor(untyped(this), ctx);
+    parsed.page ??= { plan: parsePage(ctx.query, this) };
+    return parsed.page.plan;
   }
 
   /** `getFields(ctx)`, computed once per request. */
   async requestFields(ctx: RequestContext): Promise<string[]> {
-    const cached = fieldsCache.get(untyped(this));
-    if (cached && cached.ctx === ctx) return cached.fields;
+    const known = parsedFor(untyped(this), ctx).fields;
+    if (known) return known;
     const fields = await this.getFields(ctx);
-    fieldsCache.set(untyped(this), { ctx, fields });
+    parsedFor(untyped(this), ctx).fields = fields;
     return fields;
   }
 

@@ -6,10 +6,10 @@ import Koa from 'koa';
 import mongoose from 'mongoose';
 import { MongoRest, Resource, ResourceView, methods, ops } from '../../lib/index.js';
 import { defineModels } from '../models.js';
-import type { StartApp } from '../types.js';
+import { benchCursorSecret, type StartApp } from '../types.js';
 import { listen } from './listen.js';
 
-export const start: StartApp = async ({ uri, dbName, poolSize }) => {
+export const start: StartApp = async ({ uri, dbName, poolSize, databaseTimeoutMS }) => {
   await mongoose.connect(uri, { dbName, maxPoolSize: poolSize });
   const { User, Post } = defineModels();
 
@@ -28,6 +28,8 @@ export const start: StartApp = async ({ uri, dbName, poolSize }) => {
     override allowedOrdering = ['title', 'created', 'score'];
     // Like the baseline and the peer: a written author id is stored unchecked (create-checked checks it).
     override checkReferences = false;
+    // The scale scenarios stream whole collections (bench/scale.ts).
+    override maxStreamDocuments = 10_000_000;
   }
 
   class PostCheckedResource extends PostResource {
@@ -53,7 +55,8 @@ export const start: StartApp = async ({ uri, dbName, poolSize }) => {
     override methods = [methods.List];
   }
 
-  const api = new MongoRest();
+  // A fixed cursor secret, so that bench/scale.ts can make the cursor of a deep page.
+  const api = new MongoRest({ cursorSecret: benchCursorSecret, ...(databaseTimeoutMS ? { databaseTimeoutMS } : {}) });
   api.register(PostView, { url: '/posts/', name: 'posts' });
   api.register(PostCheckedView, { url: '/posts-checked/', name: 'posts-checked' });
   api.register(PostWithAuthorView, { url: '/posts-with-author/', name: 'posts-with-author' });

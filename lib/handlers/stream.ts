@@ -7,12 +7,10 @@
  * disconnects closes the cursor.
  */
 import { Readable } from 'node:stream';
-import { buildFilter } from '../query/filters.js';
-import { parseOrdering } from '../query/params.js';
 import type { Resource } from '../resource.js';
 import type { PlainDocument, RequestContext } from '../types.js';
 import { toHttpError } from '../http/error-response.js';
-import { filterTargetOf } from './shared.js';
+import { planStream } from './plan.js';
 
 export const NDJSON = 'application/x-ndjson';
 /** Documents serialized together (and fetched per round trip). */
@@ -20,18 +18,10 @@ const BATCH = 100;
 
 export async function stream(ctx: RequestContext, resource: Resource): Promise<void> {
   const meta = resource.meta;
-  const sort = parseOrdering(ctx.query, meta.ordering);
-  const filter = buildFilter(ctx.query, filterTargetOf(resource), { strict: false });
-  const fields = await resource.requestFields(ctx);
+  const { filter, order, projection } = await planStream(ctx, resource);
   const query = await resource.readableQuery(ctx, filter);
-  const projection = resource.projectionFor(fields);
   if (projection) query.select(projection);
-  if (sort.length > 0) {
-    const order: Record<string, 1 | -1> = {};
-    for (const key of sort) order[key.field] = key.direction;
-    if (!('_id' in order)) order._id = 1;
-    query.sort(order);
-  }
+  if (order) query.sort(order);
   if (ctx.method === 'HEAD') {
     // Nothing would read the stream: answer the headers without opening a cursor.
     ctx.type = NDJSON;
