@@ -23,6 +23,7 @@ import { scopeKey, type RequestScope, type Resource } from './resource.js';
 import { metaOf, type ResourceMeta } from './resource-meta.js';
 import type { MaybePromise, RequestContext } from './types.js';
 import type { DocumentOf, QueryOf } from './typing/model.js';
+import { sendPage } from './versioning/conditional.js';
 
 /**
  * What `ctx.state.mongorest` holds from before authentication on: the method being served (a
@@ -261,7 +262,9 @@ export class ViewBinding {
       // The view's dispatch runs inside the keyed write: a replay repeats the answer it gave.
       return runKeyedWrite(ctx, key, keyed, (attempt) => dispatchThrough(this.view, ctx, chosen.name, handle(attempt)));
     }
-    return dispatchThrough(this.view, ctx, chosen.name, handle());
+    await dispatchThrough(this.view, ctx, chosen.name, handle());
+    // A list page is stringified once, with its ETag, as the dispatch left it.
+    sendPage(ctx);
   }
 
   /** Runs the handler of a method (with the idempotency attempt it runs in, if any). */

@@ -92,8 +92,18 @@ function build(connection: Connection) {
     methods = [methods.List, methods.Fetch];
     authenticationMethods = [new ApiKeyAuthentication({ keys: ['k1'] }), AnonymousAuthentication];
   }
+  /** A dispatch override that rewrites the list page: the ETag must be that of the page it sends. */
+  class WrappedListView extends ResourceView {
+    resource = ItemResource;
+    methods = [methods.List];
+    override async dispatch(ctx: RequestContext, _method: string, next: () => Promise<void>) {
+      await next();
+      if (ctx.status === 200) ctx.body = { wrapped: ctx.body as unknown };
+    }
+  }
   const api = new TestMongoRest({ prefix: '/api' });
   api.register(ItemView, { url: '/items/' });
+  api.register(WrappedListView, { url: '/wrapped-items/', name: 'wrapped-items' });
   api.register(StrictView, { url: '/strict/', name: 'strict' });
   api.register(PlainView, { url: '/plain/' });
   api.register(KeyedView, { url: '/keyed/', name: 'keyed' });
@@ -209,6 +219,18 @@ test('a list page is sent as the JSON its weak ETag digests (stringified once): 
   t.is(head.headers.etag, res.headers.etag);
   t.is(head.headers['content-type'], 'application/json; charset=utf-8');
   t.is(head.headers['content-length'], res.headers['content-length']);
+});
+
+test('a list page rewritten by a dispatch override carries the ETag of the page it sends, and 304s on it', async (t) => {
+  const { tag } = await seed();
+  const res = await agent().get('/api/wrapped-items/').set('X-Tag', tag);
+  t.is(res.status, 200);
+  t.is(res.body.wrapped.data.length, 1);
+  t.is(res.headers['content-type'], 'application/json; charset=utf-8');
+  t.is(res.headers.etag, `W/"${createHash('sha256').update(res.text).digest('base64url').slice(0, 27)}"`);
+  const again = await agent().get('/api/wrapped-items/').set('X-Tag', tag).set('If-None-Match', res.headers.etag!);
+  t.is(again.status, 304);
+  t.is(again.text, '');
 });
 
 test('an item ETag is the digest of its id and version (one-shot hash, same value as before)', async (t) => {

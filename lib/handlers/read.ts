@@ -5,11 +5,8 @@ import { castPk } from '../query/pk.js';
 import { revive } from '../query/thenable.js';
 import type { Resource } from '../resource.js';
 import type { PlainDocument, RequestContext } from '../types.js';
-import { answerNotModified, itemEtag, pageEtag } from '../versioning/conditional.js';
+import { answerNotModified, deferPageEtag, itemEtag } from '../versioning/conditional.js';
 import { planList, type ListOptions } from './plan.js';
-
-/** What Koa sends an object body as: a page sent as text says the same. */
-const JSON_TYPE = 'application/json; charset=utf-8';
 
 export type { ListOptions } from './plan.js';
 
@@ -39,11 +36,10 @@ export async function list(ctx: RequestContext, resource: Resource, options?: Li
   if (cursor && result.hasMore && last) body.next = encodeCursor(cursor, last, options!.cursorKey);
   if (total !== undefined) body.total = total;
   if (result.extra) Object.assign(body, result.extra);
-  // Stringified once: the weak validator (If-None-Match → 304) is a digest of exactly the text sent.
-  const json = JSON.stringify(body);
-  if (answerNotModified(ctx, pageEtag(json))) return;
-  ctx.type = JSON_TYPE;
-  ctx.body = json;
+  ctx.body = body;
+  // Its weak ETag (If-None-Match → 304) is computed from the page as finally sent, after the view's
+  // dispatch (which may rewrite it): versioning/conditional.ts's sendPage.
+  deferPageEtag(ctx);
 }
 
 export async function fetch(ctx: RequestContext, resource: Resource, rawPk: string): Promise<void> {

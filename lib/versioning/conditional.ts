@@ -19,9 +19,37 @@ export function itemEtag(model: AnyModel, doc: AnyDocument | PlainDocument): str
   return `"${digest(`${String(doc._id)}\n${version ?? 'none'}`)}"`;
 }
 
-/** The weak ETag of a list page: a digest of its JSON text, exactly as sent (the handler stringifies once). */
+/** The weak ETag of a list page: a digest of its JSON text, exactly as sent. */
 export function pageEtag(json: string): string {
   return `W/"${digest(json)}"`;
+}
+
+/** What Koa sends an object body as: a page sent as text says the same. */
+const JSON_TYPE = 'application/json; charset=utf-8';
+
+/** Requests whose body is a list page still to be sent by `sendPage`. */
+const pendingPages = new WeakSet<RequestContext>();
+
+/** Marks `ctx.body` as a list page: `sendPage` gives it its weak ETag once the view's dispatch is done. */
+export function deferPageEtag(ctx: RequestContext): void {
+  pendingPages.add(ctx);
+}
+
+/**
+ * Sends a list page stringified once: `ctx.body` becomes the JSON text its weak ETag digests (Koa would
+ * stringify the page a second time), or 304 when `If-None-Match` matches. Runs after the view's
+ * `dispatch`, so the ETag is that of the page as finally sent, even when an override rewrote it.
+ */
+export function sendPage(ctx: RequestContext): void {
+  if (!pendingPages.has(ctx)) return;
+  pendingPages.delete(ctx);
+  const body: unknown = ctx.body;
+  // An override may have replaced the page with an error, text, a buffer or a stream: sent as it is.
+  if (ctx.status !== 200 || body === null || typeof body !== 'object' || Buffer.isBuffer(body) || typeof (body as { pipe?: unknown }).pipe === 'function') return;
+  const json = JSON.stringify(body);
+  if (answerNotModified(ctx, pageEtag(json))) return;
+  ctx.type = JSON_TYPE;
+  ctx.body = json;
 }
 
 /** One-shot `hash` (Node ≥ 20.12): the digest `createHash` gives, without building a Hash object per ETag. */
