@@ -30,7 +30,7 @@ export interface BenchOptions {
 const usage = `usage: npm run bench -- [--quick] [--docs=N] [--rounds=N] [--duration=S] [--warmup=S]
                        [--connections=N] [--contenders=a,b] [--scenarios=a,b] [--out=DIR]
                        [--cpu-prof=DIR]
-       npm run bench -- --scale [--quick] [--docs=N] [--depth=N] [--rounds=N] [--out=DIR]
+       npm run bench -- --scale [--quick] [--docs=N] [--depth=N] [--rounds=N] [--out=DIR] [--cpu-prof=DIR]
   contenders: ${contenderIds.join(', ')}
   scenarios:  ${scenarioIds.join(', ')}`;
 

@@ -113,7 +113,14 @@ async function measureSize(
   log(`[scale] seeding ${docs} posts…`);
   const seeded = await seed(db, docs, log);
   const depth = Math.min(opts.depth ?? Math.floor(opts.docs / 2), Math.floor(docs / 2));
-  const child = await ServerChild.start('koa-mongorest', { uri: server.uri, dbName, poolSize: 2, databaseTimeoutMS });
+  const child = await ServerChild.start('koa-mongorest', {
+    uri: server.uri,
+    dbName,
+    poolSize: 2,
+    databaseTimeoutMS,
+    // --cpu-prof: one folder per collection size.
+    ...(opts.cpuProfDir ? { cpuProfDir: `${opts.cpuProfDir}/${docs}` } : {}),
+  });
   try {
     const after = await cursorAt(db, depth);
     const paths: Record<ScaleScenario, (i: number) => string> = {
