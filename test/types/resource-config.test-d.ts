@@ -5,7 +5,7 @@
  * class, so each directive proves exactly one check. Untyped resources stay as permissive as before.
  */
 import { expectTypeOf } from 'expect-type';
-import mongoose, { type Types } from 'mongoose';
+import mongoose, { type HydratedDocument, type Types } from 'mongoose';
 import {
   Resource,
   ResourceView,
@@ -339,6 +339,28 @@ export class UntypedHooks extends Resource {
 // A typed resource with hooks is still a Resource wherever the library takes one.
 expectTypeOf<OwnedPostResource>().toExtend<Resource>();
 expectTypeOf<typeof OwnedPostResource>().toExtend<ResourceClass>();
+
+// The issue's own spelling: a model typed by an interface, its hook taking `HydratedDocument<IArticle>`.
+interface IArticle {
+  title: string;
+  published?: boolean;
+}
+const Article = mongoose.model<IArticle>('Article', new mongoose.Schema<IArticle>({ title: { type: String, required: true }, published: Boolean }));
+expectTypeOf<DocumentOf<typeof Article>>().toEqualTypeOf<HydratedDocument<IArticle>>();
+export class ArticleResource extends Resource<typeof Article, ArticleResource> {
+  document = Article;
+  fields = ['id', 'title', 'published'] as const;
+  override hasChangePermission(_ctx: RequestContext, article: HydratedDocument<IArticle>) {
+    return article.published !== true;
+  }
+}
+export class WrongArticleResource extends Resource<typeof Article, WrongArticleResource> {
+  document = Article;
+  // @ts-expect-error -- an Article's title is a string
+  override hasChangePermission(_ctx: RequestContext, article: HydratedDocument<{ title: number }>) {
+    return article.title > 0;
+  }
+}
 
 export class WrongDocumentResource extends Resource<typeof Post, WrongDocumentResource> {
   document = Post;
