@@ -7,6 +7,7 @@ import {
   MongoRest,
   Resource,
   ResourceView,
+  action,
   allow,
   any,
   authenticated,
@@ -124,8 +125,19 @@ export function createApi({ User, Post, Media, Image, Video }: ExampleModels, { 
     resource = PostResource;
     schemaEndpoint = true; // GET /api/posts/schema
     methods = [methods.List, methods.Fetch, methods.Create, methods.Update, methods.Patch, methods.BulkUpdate, methods.Delete];
+    // POST /api/posts/<id>/publish/: a custom action on one post (it needs the key, like the writes).
+    override actions = [
+      action({
+        name: 'publish',
+        target: 'item',
+        verb: 'POST',
+        summary: 'Publish a post',
+        responseSchema: 'document',
+        handler: (ctx, { doc, resource }) => resource.updateObject(ctx, doc, { published: true }),
+      }),
+    ];
     authenticationMethods = writesNeedKey.authenticationMethods;
-    permissions = writesNeedKey.permissions;
+    permissions = { ...writesNeedKey.permissions, publish: authenticated };
   }
 
   class MediaView extends ResourceView {

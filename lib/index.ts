@@ -12,6 +12,16 @@ export {
 } from './resource.js';
 export type { AliasFunction, ViewAliases } from './aliases/aliases.js';
 export { ResourceView, type ResourceViewClass, type ModelOf, type MongoRestState } from './view.js';
+export {
+  action,
+  type Action,
+  type ActionTarget,
+  type ActionVerb,
+  type ItemActionSpec,
+  type CollectionActionSpec,
+  type ItemActionInput,
+  type CollectionActionInput,
+} from './actions/action.js';
 export type { IdempotencyOptions, IdempotencySetting } from './idempotency/options.js';
 export type { DocumentOf, QueryOf, RawDocumentOf, SchemaPathOf } from './typing/model.js';
 export type { ApiPathOf, FieldNameOf, MethodNameOf, ResourceCheck } from './typing/check.js';

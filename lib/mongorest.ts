@@ -179,6 +179,13 @@ export class MongoRest {
     this.registered.push({ name, binding });
     this.described = undefined;
     this.router.all(name, `${base}{/}`, this.endpoint(binding, 'collection'));
+    for (const action of binding.actions) {
+      // Collection actions before the item route, which would take their name for a pk; item actions
+      // are one segment deeper (`<pk>/<name>`) and collide with nothing.
+      const path = action.target === 'collection' ? `${base}/${action.name}{/}` : `${base}/:pk/${action.name}{/}`;
+      const serve = (ctx: RequestContext) => binding.serveAction(ctx, action, ctx.params?.pk as string | undefined);
+      this.router.all(`${name}-${action.target}-${action.name}`, path, this.guarded(binding.meta, serve));
+    }
     if (view.schemaEndpoint === true) {
       // Before the item route, which would take `schema` for a pk.
       const answer = (ctx: RequestContext) => answerJson(ctx, binding.strategies, () => this.schemaText(name), 'application/schema+json');

@@ -9,7 +9,9 @@ import { authenticate, instantiateStrategies, isAuthenticated, type Authenticati
 import { checkMethodPermission, checkPermissionTable, type MethodPermissions } from './auth/roles.js';
 import { AliasTable, resolvedUrl, type ViewAliases } from './aliases/aliases.js';
 import { requestDeadline } from './deadline/request-deadline.js';
-import { MethodNotAllowed, NotAcceptable, NotFound } from './errors.js';
+import { checkActions, type Action } from './actions/action.js';
+import { runAction } from './actions/run.js';
+import { HttpError, MethodNotAllowed, NotAcceptable, NotFound } from './errors.js';
 import { list, fetch } from './handlers/read.js';
 import { ACCEPT_PATCH, patch } from './handlers/patch.js';
 import { NDJSON, stream } from './handlers/stream.js';
@@ -19,6 +21,7 @@ import { idempotencyKeyOf, keyedMethods, runKeyedWrite } from './idempotency/key
 import type { IdempotencyConfig } from './idempotency/options.js';
 import { readJsonBody, type BodyOptions } from './write/body.js';
 import type { MethodMarker, MethodName, RouteTarget, Verb } from './methods.js';
+import { castId } from './query/ids.js';
 import { scopeKey, type RequestScope, type Resource } from './resource.js';
 import { metaOf, type ResourceMeta } from './resource-meta.js';
 import type { MaybePromise, RequestContext } from './types.js';
@@ -89,8 +92,13 @@ export class ResourceView<R extends Resource<any, any> = Resource> {
   methods!: MethodMarker[];
   /** Strategies; the request passes when none is listed or any one authorizes. */
   authenticationMethods: AuthenticationSpec[] = [];
-  /** Optional `{ MethodName: rule }` table (`allow`, `role('admin')`, …); when set, unlisted methods are refused. */
+  /**
+   * Optional `{ MethodName: rule }` table (`allow`, `role('admin')`, …), also keyed by the names of the
+   * view's `actions`; when set, unlisted methods and actions are refused.
+   */
   permissions?: MethodPermissions;
+  /** Custom actions, built with `action({...})`: `POST /posts/<pk>/publish/` and the like (docs/views.md). */
+  actions: Action[] = [];
   /**
    * Serve `GET <collection URL>schema`: the resource's JSON Schema (the same as in the OpenAPI
    * document), authenticated like the view's other URLs.
@@ -167,6 +175,8 @@ export class ViewBinding {
   private readonly byRoute: Record<RouteTarget, Map<Verb, MethodMarker>> = { collection: new Map(), item: new Map() };
   /** Create and BulkCreate both enabled: they share `POST` on the collection and the body decides. */
   private readonly createPair?: { create: MethodMarker; bulk: MethodMarker };
+  /** The view's custom actions, checked. */
+  readonly actions: readonly Action[];
 
   constructor(
     readonly view: ResourceView,
@@ -181,10 +191,17 @@ export class ViewBinding {
     const bulk = view.methods.find((marker) => marker.name === 'BulkCreate');
     if (create && bulk) this.createPair = { create, bulk };
     this.strategies = instantiateStrategies(view.authenticationMethods);
-    checkPermissionTable(view.permissions, view.constructor.name);
     this.meta = metaOf(new view.resource());
+    const { schema } = this.meta;
+    this.actions = checkActions(view.actions, {
+      viewName: view.constructor.name,
+      schemaEndpoint: view.schemaEndpoint === true,
+      isPk: (name) => castId(schema, name) !== undefined,
+    });
     const reserved = new Map<string, string>(view.schemaEndpoint === true ? [['schema', 'the schema endpoint']] : []);
+    for (const action of this.actions) if (action.target === 'collection') reserved.set(action.name, 'a collection action');
     this.aliases = new AliasTable(view.aliases, view.constructor.name, this.meta, reserved);
+    checkPermissionTable(view.permissions, view.constructor.name, this.actions.map((entry) => entry.name));
     this.scope = { permissions: view, databaseTimeoutMS: settings.databaseTimeoutMS };
   }
 
@@ -199,10 +216,7 @@ export class ViewBinding {
 
   /** Verbs answered on a route shape, for `Allow`. */
   allowedVerbs(target: RouteTarget): string[] {
-    const verbs: string[] = [...this.byRoute[target].keys()];
-    if (verbs.includes('GET')) verbs.push('HEAD');
-    verbs.push('OPTIONS');
-    return verbs;
+    return withHeadAndOptions([...this.byRoute[target].keys()]);
   }
 
   /** A resource instance serving the request `ctx`, under the request's database deadline. */
@@ -325,14 +339,83 @@ export class ViewBinding {
     return Array.isArray(await readJsonBody(ctx, body)) ? bulk : create;
   }
 
-  /** OPTIONS: the `Allow` list; authenticated like GET, except CORS preflights, which carry no credentials. */
+  /** Serves one request on the URL of a custom action (`pk`: the document's, for an item action). */
+  async serveAction(ctx: RequestContext, action: Action, pk?: string): Promise<void> {
+    if (ctx.method === 'OPTIONS') {
+      const verbs = await this.optionsAllow(ctx, [[action.verb, [action.name]]]);
+      ctx.set('Allow', verbs.join(', '));
+      ctx.status = 204;
+      return;
+    }
+    const verb = ctx.method === 'HEAD' ? 'GET' : ctx.method;
+    if (verb !== action.verb) throw new MethodNotAllowed(withHeadAndOptions([action.verb]));
+    if (!ctx.accepts(JSON_TYPE)) throw new NotAcceptable();
+    const resource = this.newResource(ctx);
+    announce(ctx, action.name, this.view, resource);
+    if (isAuthenticated(ctx, await authenticate(ctx, this.strategies))) ctx.set('Cache-Control', 'private, no-cache');
+    await checkMethodPermission(ctx, this.view.permissions, action.name, this.strategies);
+    const body = { limit: this.settings.bodyLimit };
+    return dispatchThrough(this.view, ctx, action.name, () => runAction(ctx, resource, action, body, pk));
+  }
+
+  /**
+   * OPTIONS: `Allow` lists the verbs the caller may use by the view's `permissions` table (object-level
+   * hooks aside: they need a document), after the same authentication as GET. CORS preflights carry no
+   * credentials: they are not authenticated and list every enabled verb (the request that follows is
+   * authenticated and checked as usual).
+   */
   private async options(ctx: RequestContext, target: RouteTarget): Promise<void> {
-    const preflight = ctx.get('Origin') !== '' && ctx.get('Access-Control-Request-Method') !== '';
-    if (!preflight) await authenticate(ctx, this.strategies);
-    ctx.set('Allow', this.allowedVerbs(target).join(', '));
-    if (this.byRoute[target].has('PATCH')) ctx.set('Accept-Patch', ACCEPT_PATCH);
+    const routes: [Verb, MethodName[]][] = [...this.byRoute[target]].map(([verb, marker]) => {
+      const pair = this.createPair && verb === 'POST' && target === 'collection' ? [this.createPair.create.name, this.createPair.bulk.name] : [marker.name];
+      return [verb, pair];
+    });
+    const verbs = await this.optionsAllow(ctx, routes);
+    ctx.set('Allow', verbs.join(', '));
+    if (verbs.includes('PATCH')) ctx.set('Accept-Patch', ACCEPT_PATCH);
     ctx.status = 204;
   }
+
+  /** The `Allow` list of an OPTIONS request: each verb whose method (any of `names`) the caller may use. */
+  private async optionsAllow(ctx: RequestContext, routes: readonly [Verb, readonly string[]][]): Promise<string[]> {
+    const preflight = ctx.get('Origin') !== '' && ctx.get('Access-Control-Request-Method') !== '';
+    if (preflight) return withHeadAndOptions(routes.map(([verb]) => verb));
+    if (isAuthenticated(ctx, await authenticate(ctx, this.strategies))) ctx.set('Cache-Control', 'private, no-cache');
+    const { permissions } = this.view;
+    if (permissions === undefined) return withHeadAndOptions(routes.map(([verb]) => verb));
+    const resource = this.newResource(ctx);
+    const verbs: Verb[] = [];
+    for (const [verb, names] of routes) {
+      for (const name of names) {
+        // Rules may read the state, as they do when the method itself is called.
+        announce(ctx, name, this.view, resource);
+        if (await this.permits(ctx, permissions, name)) {
+          verbs.push(verb);
+          break;
+        }
+      }
+    }
+    delete (ctx.state as Record<string, unknown>).mongorest;
+    return withHeadAndOptions(verbs);
+  }
+
+  /** Whether the `permissions` table lets the caller use `name`; a rule that fails (not a refusal) still fails the request. */
+  private async permits(ctx: RequestContext, permissions: MethodPermissions, name: string): Promise<boolean> {
+    try {
+      await checkMethodPermission(ctx, permissions, name, this.strategies);
+      return true;
+    } catch (error) {
+      if (error instanceof HttpError && (error.status === 401 || error.status === 403)) return false;
+      throw error;
+    }
+  }
+}
+
+/** `Allow` order: the verbs, HEAD after GET, OPTIONS last. */
+function withHeadAndOptions(verbs: readonly string[]): string[] {
+  const allowed = [...verbs];
+  if (allowed.includes('GET')) allowed.push('HEAD');
+  allowed.push('OPTIONS');
+  return allowed;
 }
 
 /** Sets `ctx.state.mongorest` (see `MongoRestState`). */

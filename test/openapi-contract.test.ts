@@ -309,6 +309,15 @@ async function drive(server: ReturnType<Koa['callback']>, models: ExampleModels)
   await call(server, 'PUT', '/api/posts/', { key: true, query: { title: 'Compilers' }, body: big });
   await call(server, 'PUT', '/api/posts/', { key: true, query: { title: 'Compilers' }, raw: 'x', type: 'text/plain' });
   await call(server, 'GET', '/api/posts/schema');
+  // The custom action: POST <post>/publish/
+  await call(server, 'POST', `${postUrl}publish/`);
+  await call(server, 'POST', `${postUrl}publish/`, { key: true, query: { _fields: 'title,published' } });
+  await call(server, 'POST', `${postUrl}publish/`, { key: true, body: { note: 'an optional body' } });
+  await call(server, 'POST', `/api/posts/${missing}/publish/`, { key: true });
+  await call(server, 'POST', `${postUrl}publish/`, { key: true, body: big });
+  await call(server, 'POST', `${postUrl}publish/`, { key: true, raw: 'x', type: 'text/plain' });
+  await call(server, 'POST', `${postUrl}publish/`, { key: true, raw: '{bad' });
+  await call(server, 'GET', `${postUrl}publish/`); // 405: POST only
   await call(server, 'DELETE', postUrl);
   await call(server, 'DELETE', postUrl, { key: true });
   await call(server, 'DELETE', postUrl, { key: true });
@@ -400,9 +409,13 @@ async function driveUnknownOutcome(server: ReturnType<Koa['callback']>, models: 
     /** …or the same URL with another query. */
     otherQuery?: Record<string, string>;
     headers?: Record<string, string>;
+    /** The bytes that only its write command carries, when neither a body marker nor a delete. */
+    hold?: string;
+    /** `false` for a custom action: it does not honour Idempotency-Key, so the key answers are not asked. */
+    keyed?: false;
   }
   const marker = () => `m${new mongoose.Types.ObjectId()}`;
-  const [u1, u2, u3, u4, u5, p1, p2, p3, p4, i1, i2, i3] = await Promise.all([user(), user(), user(), user(), user(), post(), post(), post(), post(), image(), image(), image()]);
+  const [u1, u2, u3, u4, u5, p1, p2, p3, p4, p5, i1, i2, i3] = await Promise.all([user(), user(), user(), user(), user(), post(), post(), post(), post(), post(), image(), image(), image()]);
   const bearer = async (id: unknown) => ({ Authorization: `Bearer ${await mintToken(String(id), ['profile:write'])}` });
   const writes: Write[] = [
     { method: 'POST', path: '/api/users/', body: (m) => ({ name: m, email: `${m}@example.com` }) },
@@ -418,8 +431,10 @@ async function driveUnknownOutcome(server: ReturnType<Koa['callback']>, models: 
     { method: 'POST', path: '/api/media/', body: (m) => ({ type: 'Video', title: m, url: 'https://example.com/v.mp4', seconds: 2 }) },
     { method: 'PUT', path: `/api/media/${i1!._id}/`, body: (m) => ({ title: m }) },
     { method: 'DELETE', path: `/api/media/${i2!._id}/`, otherPath: `/api/media/${i3!._id}/` },
+    // The custom action's save: the only update command its request sends.
+    { method: 'POST', path: `/api/posts/${p5!._id}/publish/`, hold: 'updates\u0000', keyed: false },
   ];
-  for (const write of writes) {
+  for (const write of writes.filter((each) => each.keyed !== false)) {
     await call(server, write.method, write.path, { key: true, headers: { ...write.headers, 'Idempotency-Key': 'k'.repeat(256) }, ...(write.query ? { query: write.query } : {}) });
   }
   await Promise.all(
@@ -436,11 +451,13 @@ async function driveUnknownOutcome(server: ReturnType<Koa['callback']>, models: 
           const m = marker();
           // Not the marker: the key is stored in the idempotency record, written before the held write.
           const key = { key: true, headers: { ...write.headers, 'Idempotency-Key': `key-${marker()}` }, ...(write.query ? { query: write.query } : {}), ...(write.type ? { type: write.type } : {}) };
-          const sent = proxy.holdAfterRequestContaining(write.body ? m : deletes).then(() => true);
+          const sent = proxy.holdAfterRequestContaining(write.hold ?? (write.body ? m : deletes)).then(() => true);
           const first = call(held, write.method, write.path, { ...key, ...(write.body ? { body: write.body(m) } : {}) });
           if (!(await Promise.race([sent, first.then(() => false)]))) continue;
-          await call(server, write.method, write.path, { ...key, ...(write.body ? { body: write.body(m) } : {}) });
-          await call(server, write.method, write.otherPath ?? write.path, { ...key, ...(write.otherQuery ? { query: write.otherQuery } : {}), ...(write.body ? { body: write.body(`${m}-other`) } : {}) });
+          if (write.keyed !== false) {
+            await call(server, write.method, write.path, { ...key, ...(write.body ? { body: write.body(m) } : {}) });
+            await call(server, write.method, write.otherPath ?? write.path, { ...key, ...(write.otherQuery ? { query: write.otherQuery } : {}), ...(write.body ? { body: write.body(`${m}-other`) } : {}) });
+          }
           await first;
           return;
         }
@@ -471,6 +488,7 @@ async function driveDown(server: ReturnType<Koa['callback']>): Promise<void> {
     call(server, 'POST', '/api/posts/', { key: true, body: { title: 'x' } }),
     call(server, 'POST', '/api/media/', { key: true, body: { type: 'Video', title: 'x', url: 'https://example.com/x', seconds: 1 } }),
     call(server, 'PATCH', `/api/posts/${id}/`, { key: true, type: 'application/merge-patch+json', body: { title: 'x' } }),
+    call(server, 'POST', `/api/posts/${id}/publish/`, { key: true }),
     call(server, 'PUT', '/api/posts/', { key: true, query: { title: 'x' }, body: { published: true } }),
   ]);
 }

@@ -20,6 +20,7 @@ import {
   MongoRest,
   Resource,
   ResourceView,
+  action,
   all,
   allow,
   any,
@@ -89,6 +90,7 @@ test('the example app describes one path item per collection and item URL, one o
     'PUT /api/posts/{id}/ updatePost',
     'PATCH /api/posts/{id}/ patchPost',
     'DELETE /api/posts/{id}/ deletePost',
+    'POST /api/posts/{id}/publish/ publishPost',
     'GET /api/posts/schema getPostSchema',
     'GET /api/media/ listMedia',
     'POST /api/media/ createMedia',
@@ -268,6 +270,64 @@ test('responses: envelopes, 201 with Location, 204, and only the errors each ope
     'ServiceUnavailable',
     'GatewayTimeout',
   ]);
+});
+
+test('custom actions: an operation per action at its URL, with its body, answers and refusals', async (t) => {
+  const Model = freshModel();
+  class Things extends Resource {
+    document = Model;
+    fields = ['id', 'title'];
+  }
+  const handler = () => undefined;
+  class ThingView extends ResourceView {
+    resource = Things;
+    methods = [methods.Fetch];
+    override actions = [
+      action({ name: 'publish', target: 'item', summary: 'Publish a thing', responseSchema: 'document', handler }),
+      action({ name: 'publish-all', target: 'collection', description: 'Publishes every thing.', requestSchema: { type: 'object', properties: { titles: { type: 'array' } } }, handler }),
+      action({ name: 'stats', target: 'collection', verb: 'GET', responseSchema: { type: 'object', properties: { count: { type: 'integer' } } }, handler }),
+      action({ name: 'archive', target: 'item', verb: 'DELETE', handler }),
+      action({ name: 'fetch', target: 'item', verb: 'GET', handler }),
+    ];
+    authenticationMethods = [new ApiKeyAuthentication({ keys: ['k'] }), AnonymousAuthentication];
+    permissions = { Fetch: allow, publish: authenticated, 'publish-all': role('admin'), stats: allow, fetch: allow };
+  }
+  const api = new TestMongoRest({ prefix: '/x' });
+  api.register(ThingView, { url: '/things/', name: 'thing' });
+  const described = (await assertValidOpenApi(api)) as unknown as Json;
+  const operations = Object.entries(described.paths as Json).flatMap(([path, item]) =>
+    Object.entries(item as Json)
+      .filter(([method]) => method !== 'parameters')
+      .map(([method, operation]) => `${method.toUpperCase()} ${path} ${(operation as Json).operationId} ${Object.keys((operation as Json).responses).join(',')}`),
+  );
+  t.deepEqual(operations, [
+    'GET /x/things/{id}/ fetchThing 200,304,404,406,503',
+    'POST /x/things/{id}/publish/ publishThing 200,400,401,404,406,413,415,503,504',
+    'POST /x/things/publish-all/ publishAllThings 200,204,400,401,403,406,413,415,503,504',
+    'GET /x/things/stats/ statsThings 200,406,503',
+    'DELETE /x/things/{id}/archive/ archiveThing 200,204,400,403,404,406,413,415,503,504',
+    // The view's Fetch took `fetchThing`: the action's id gets a number.
+    'GET /x/things/{id}/fetch/ fetchThing2 200,204,404,406,503',
+  ]);
+  const publish = described.paths['/x/things/{id}/publish/'];
+  t.deepEqual(publish.parameters, described.paths['/x/things/{id}/'].parameters);
+  t.is(publish.post.summary, 'Publish a thing');
+  t.deepEqual(publish.post.parameters.map((parameter: Json) => parameter.name), ['_fields']);
+  t.deepEqual(publish.post.responses['200'].content['application/json'].schema, { $ref: '#/components/schemas/Things' });
+  t.deepEqual(publish.post.requestBody, { required: false, content: { 'application/json': { schema: {} } } });
+  t.deepEqual(publish.post.security, [{ ApiKey: [] }]);
+  const publishAll = described.paths['/x/things/publish-all/'].post;
+  t.is(publishAll.summary, 'publish-all (action on things)');
+  t.is(publishAll.description, 'Publishes every thing.');
+  t.deepEqual(publishAll.requestBody.content['application/json'].schema, { type: 'object', properties: { titles: { type: 'array' } } });
+  const cacheControl = { 'Cache-Control': { $ref: '#/components/headers/CacheControl' } };
+  t.deepEqual(publishAll.responses['204'], { description: 'The action answered nothing.', headers: cacheControl });
+  t.deepEqual(publishAll.responses['200'], { description: 'What the action answered.', headers: cacheControl, content: { 'application/json': { schema: {} } } });
+  const stats = described.paths['/x/things/stats/'];
+  t.is(stats.parameters, undefined);
+  t.is(stats.get.requestBody, undefined);
+  t.deepEqual(stats.get.responses['200'].content['application/json'].schema, { type: 'object', properties: { count: { type: 'integer' } } });
+  t.deepEqual(stats.get.security, [{ ApiKey: [] }, {}]);
 });
 
 test('security: the API key scheme, required on writes, optional on open reads', (t) => {

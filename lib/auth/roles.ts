@@ -17,8 +17,11 @@ import { evaluateRule, insufficientScope } from './scopes.js';
  */
 export type PermissionRule = (ctx: RequestContext) => MaybePromise<boolean>;
 
-/** A view's `permissions`: method-marker name → rule. Methods not listed are refused. */
-export type MethodPermissions = { readonly [name in MethodName]?: PermissionRule };
+/**
+ * A view's `permissions`: method-marker name (or the name of one of the view's custom actions) → rule.
+ * Methods and actions not listed are refused; a name that is neither throws at registration.
+ */
+export type MethodPermissions = { readonly [name in MethodName]?: PermissionRule } & { readonly [action: string]: PermissionRule | undefined };
 
 /**
  * Rule: anyone, authenticated or not.
@@ -90,8 +93,9 @@ function currentUser(ctx: RequestContext): unknown {
 const knownNames: ReadonlySet<string> = new Set(allMethods.map((marker) => marker.name));
 
 /**
- * Checks a view's `permissions` at registration: a plain object whose keys are method names and whose
- * values are rules. A misspelled name would silently deny, so it throws a `TypeError` instead.
+ * Checks a view's `permissions` at registration: a plain object whose keys are method names (or names
+ * of the view's `actions`) and whose values are rules. A misspelled name would silently deny, so it
+ * throws a `TypeError` instead.
  *
  * @internal
  * @example
@@ -99,14 +103,15 @@ const knownNames: ReadonlySet<string> = new Set(allMethods.map((marker) => marke
  * checkPermissionTable({ List: allow, Craete: role('admin') }, 'PostView'); // TypeError: unknown method "Craete"
  * ```
  */
-export function checkPermissionTable(permissions: unknown, viewName: string): void {
+export function checkPermissionTable(permissions: unknown, viewName: string, actionNames: readonly string[] = []): void {
   if (permissions === undefined) return;
   if (permissions === null || typeof permissions !== 'object' || Array.isArray(permissions)) {
     throw new TypeError(`${viewName}.permissions must be an object mapping method names to rules.`);
   }
   for (const [name, rule] of Object.entries(permissions)) {
-    if (!knownNames.has(name)) {
-      throw new TypeError(`${viewName}.permissions names an unknown method ${JSON.stringify(name)} (known: ${[...knownNames].join(', ')}).`);
+    if (!knownNames.has(name) && !actionNames.includes(name)) {
+      const known = [...knownNames, ...actionNames].join(', ');
+      throw new TypeError(`${viewName}.permissions names an unknown method ${JSON.stringify(name)} (known: ${known}).`);
     }
     if (typeof rule !== 'function') throw new TypeError(`${viewName}.permissions.${name} must be a rule function (allow, role('admin'), …).`);
   }

@@ -1,10 +1,11 @@
 /**
  * Path items and operations: one path item per collection and item URL (as registered), one operation
  * per enabled method with a stable `operationId` (`listPosts`, `fetchPost`, `createPost`, `updatePost`,
- * `bulkUpdatePosts`, `deletePost`), a tag per view, parameters, request bodies, responses and security.
+ * `bulkUpdatePosts`, `deletePost`; custom actions `publishPost`, `publishAllPosts`), a tag per view,
+ * parameters, request bodies, responses and security.
  */
 import { scopeAlternatives } from '../auth/rule-shape.js';
-import type { MethodName } from '../methods.js';
+import type { MethodName, Verb } from '../methods.js';
 import type { SchemaComponents } from './components.js';
 import { UniqueNames, pascalCase, plural } from './names.js';
 import { NDJSON } from '../handlers/stream.js';
@@ -21,7 +22,7 @@ import {
   orderParameter,
   pageParameters,
 } from './parameters.js';
-import { errorResponseNames, errorStatuses, keyedMethodNames, refusals } from './responses.js';
+import { actionErrorStatuses, errorResponseNames, errorStatuses, keyedMethodNames, refusals } from './responses.js';
 import type { SecuritySchemes } from './security.js';
 import type { ViewSource } from './source.js';
 import type { JsonSchema, OpenApiHttpMethod, OpenApiOperation, OpenApiParameter, OpenApiPathItem, OpenApiResponse } from './types.js';
@@ -33,6 +34,9 @@ export interface OperationContext {
   readonly operationIds: UniqueNames;
   readonly tags: UniqueNames;
 }
+
+/** The OpenAPI key of each verb an action may answer. */
+const verbKey: Record<Verb, OpenApiHttpMethod> = { GET: 'get', POST: 'post', PUT: 'put', PATCH: 'patch', DELETE: 'delete' };
 
 const httpMethod: Record<MethodName, OpenApiHttpMethod> = {
   List: 'get',
@@ -216,6 +220,41 @@ export function viewPaths(view: ViewSource, context: OperationContext): { tag: {
         break;
     }
     item[httpMethod[marker.name]] = op;
+  }
+
+  for (const { action, path } of view.actions) {
+    const onItem = action.target === 'item';
+    const word = pascalCase(action.name);
+    const responses: OpenApiOperation['responses'] = {};
+    // No ETag: the action's URL is not the document's. Cache-Control as on every authenticated answer.
+    const headers = view.strategies.length > 0 ? { headers: { 'Cache-Control': headerRef('CacheControl') } } : {};
+    if (action.responseSchema === undefined) {
+      responses['200'] = { description: 'What the action answered.', ...headers, content: json({}) };
+      responses['204'] = { description: 'The action answered nothing.', ...headers };
+    } else {
+      const schema = action.responseSchema === 'document' ? schemas.output(resource) : action.responseSchema;
+      responses['200'] = { description: action.responseSchema === 'document' ? `The ${names.word}.` : 'What the action answered.', ...headers, content: json(schema) };
+    }
+    for (const status of actionErrorStatuses(view, action)) responses[status] = errorRef(status);
+    const { anonymousPasses } = refusals(view, action.name);
+    const rule = view.permissions !== undefined && Object.hasOwn(view.permissions, action.name) ? view.permissions[action.name] : undefined;
+    const scopeSets = rule === undefined ? undefined : scopeAlternatives(rule);
+    const { security, undescribed } = context.security.requirements(view.strategies, anonymousPasses, scopeSets);
+    const op: OpenApiOperation = {
+      operationId: context.operationIds.claim(`${word[0]!.toLowerCase()}${word.slice(1)}${onItem ? singular : many}`),
+      summary: action.summary ?? `${action.name} (action on ${onItem ? names.one : names.many})`,
+      tags: [tag.name],
+      responses,
+    };
+    const descriptions = [action.description, undescribed.length > 0 ? `Also authenticated by ${undescribed.join(', ')} (not described in this document).` : undefined].filter(Boolean);
+    if (descriptions.length > 0) op.description = descriptions.join(' ');
+    if (action.responseSchema === 'document') op.parameters = [fields];
+    // The body is optional: the handler receives `undefined` without one.
+    if (action.verb !== 'GET') op.requestBody = { required: false, content: json(action.requestSchema ?? {}) };
+    if (security) op.security = security;
+    const actionItem: OpenApiPathItem = (paths[path] ??= {});
+    if (onItem) actionItem.parameters = [id];
+    actionItem[verbKey[action.verb]] = op;
   }
 
   if (view.schemaPath !== undefined) {

@@ -3,6 +3,7 @@
  * and which statuses each operation can give — 401/403 only where authentication or permissions can
  * refuse, 409 where a unique index can conflict, 413/415 where a body is read.
  */
+import type { Action } from '../actions/action.js';
 import { allow, authenticated } from '../auth/roles.js';
 import type { MethodName } from '../methods.js';
 import type { SchemaComponents } from './components.js';
@@ -119,7 +120,7 @@ const itemMethods: ReadonlySet<MethodName> = new Set(['Fetch', 'Update', 'Patch'
 const bodyMethods: ReadonlySet<MethodName> = new Set(['Create', 'BulkCreate', 'Update', 'Patch', 'BulkUpdate']);
 
 /** Whether authentication or the permissions of `view` can refuse `method` with 401 and/or 403. */
-export function refusals(view: ViewSource, method: MethodName): { unauthorized: boolean; forbidden: boolean; anonymousPasses: boolean } {
+export function refusals(view: ViewSource, method: MethodName | Action['name']): { unauthorized: boolean; forbidden: boolean; anonymousPasses: boolean } {
   const anonymous = hasAnonymous(view.strategies);
   let unauthorized = view.strategies.length > 0 && !anonymous;
   let forbidden = false;
@@ -178,6 +179,29 @@ export function errorStatuses(view: ViewSource, method: MethodName): ErrorStatus
   statuses.push('503');
   // Once a write may have been sent, a late or lost answer is "outcome unknown" (lib/deadline/).
   if (!reads.has(method)) statuses.push('504');
+  return statuses;
+}
+
+/**
+ * The error statuses the library can answer for a custom action: body errors when its verb reads one,
+ * refusals of authentication and the `permissions` table, 404 for an item action's lookup, 406, 503
+ * (the lookup, and whatever the handler runs through the resource, keep the deadline) and, but for GET
+ * actions, 504 (a write sent without an answer in time). Errors the handler throws itself are the app's
+ * to document.
+ */
+export function actionErrorStatuses(view: ViewSource, action: Action): ErrorStatus[] {
+  const statuses: ErrorStatus[] = [];
+  const readsBody = action.verb !== 'GET';
+  if (readsBody) statuses.push('400');
+  const { unauthorized, forbidden } = refusals(view, action.name);
+  if (unauthorized) statuses.push('401');
+  if (forbidden) statuses.push('403');
+  if (action.target === 'item') statuses.push('404');
+  statuses.push('406');
+  if (readsBody) statuses.push('413', '415');
+  statuses.push('503');
+  // An action that is not a GET may write (through `resource.runWrite`, `updateObject`…).
+  if (action.verb !== 'GET') statuses.push('504');
   return statuses;
 }
 

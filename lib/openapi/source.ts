@@ -3,6 +3,7 @@
  * resource meta, the compiled filter table, the discriminator table, the view's method table and
  * strategies — so the document cannot say something the server does not do.
  */
+import type { Action } from '../actions/action.js';
 import type { AuthenticationBase } from '../auth/authentication.js';
 import type { MethodPermissions } from '../auth/roles.js';
 import { filterTargetOf } from '../handlers/shared.js';
@@ -48,6 +49,13 @@ export interface HookOverrides {
   readonly delete: boolean;
 }
 
+/** A custom action of a view, at its URL. */
+export interface ActionSource {
+  readonly action: Action;
+  /** The action's URL template (`{id}` for an item action), in the registered (trailing-slash) form. */
+  readonly path: string;
+}
+
 /** One registered view. */
 export interface ViewSource {
   /** The name it was registered under (route name): operation ids and tags derive from it. */
@@ -62,6 +70,8 @@ export interface ViewSource {
   /** `GET <collection URL>schema`, when the view enables it. */
   readonly schemaPath?: string;
   readonly methods: readonly MethodMarker[];
+  /** Custom actions, in declaration order. */
+  readonly actions: readonly ActionSource[];
   readonly strategies: readonly AuthenticationBase[];
   readonly permissions?: MethodPermissions;
   /** The view's permission hooks that are the app's (the resource's own are on `resource.hooks`). */
@@ -124,6 +134,10 @@ export function viewSource(name: string, binding: ViewBinding): ViewSource {
     aliases: binding.aliases.names.map((alias) => ({ name: alias, path: `${binding.path}/${alias}${slash}` })),
     ...(view.schemaEndpoint === true ? { schemaPath: `${binding.path}/schema` } : {}),
     methods: view.methods,
+    actions: binding.actions.map((action) => ({
+      action,
+      path: action.target === 'item' ? `${binding.path}/{id}/${action.name}${slash}` : `${binding.path}/${action.name}${slash}`,
+    })),
     strategies: binding.strategies,
     ...(view.permissions !== undefined ? { permissions: view.permissions } : {}),
     hooks: {
