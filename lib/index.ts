@@ -3,6 +3,7 @@
  * Public API — everything an app imports comes from here.
  */
 export { MongoRest, type MongoRestOptions, type RegisterOptions } from './mongorest.js';
+export type { ParentOption } from './nesting/parent.js';
 export {
   Resource,
   type ResourceClass,

@@ -24,6 +24,7 @@ import { metaOf, type ResourceMeta } from './resource-meta.js';
 import type { RequestContext } from './types.js';
 import { ViewBinding, type ResourceViewClass, type ServeSettings } from './view.js';
 import { checkRelationInputs } from './write/nested.js';
+import { PARENT_PK_PARAM, resolveParent, type ParentOption, type RegisteredView } from './nesting/parent.js';
 
 export interface MongoRestOptions {
   /** Mounted before every view URL, e.g. `/api`. Default `''`. */
@@ -64,8 +65,14 @@ export interface MongoRestOptions {
 export interface RegisterOptions {
   /** Collection URL, e.g. `/posts/`. Default: `/<model name lowercased>/`. */
   url?: string;
-  /** Route name (for `router.url(name, …)`). Default: the model name lowercased. */
+  /** Route name (for `router.url(name, …)`). Default: the model name lowercased (nested: `<parent name>-<model name>`). */
   name?: string;
+  /**
+   * Nest the view under another registered view (docs/nesting.md): `{ view: 'post', field: 'post' }`
+   * serves `url` below each post's item URL (`/posts/<postPk>/comments/`), narrowed to the documents
+   * whose `field` is that post; creates set it. The parent is registered first.
+   */
+  parent?: ParentOption;
 }
 
 const defaultOnError = (error: unknown) => console.error('[koa-mongorest] unexpected error:', error);
@@ -79,7 +86,7 @@ export class MongoRest {
   private readonly bindings = new Map<string, ViewBinding>();
   private readonly names = new Set<string>();
   /** Registered views in registration order, with their names (the document lists them so). */
-  private readonly registered: { name: string; binding: ViewBinding }[] = [];
+  private readonly registered: RegisteredView[] = [];
   private readonly openapiDefaults: OpenApiOptions;
   /** The served description, built on first use after the last registration. */
   private described?: { api: DescribedApi; text: string; schemas: Map<string, string> };
@@ -165,18 +172,25 @@ export class MongoRest {
     if (routeSyntax.test(url)) {
       throw new TypeError(`The URL of ${View.name} may only contain literal path segments (got ${JSON.stringify(url)}).`);
     }
-    const base = url.replace(/\/+$/, '');
-    if (this.bindings.has(base)) throw new Error(`A view is already registered at ${JSON.stringify(url)}.`);
-    const name = options.name ?? modelName;
+    const own = url.replace(/\/+$/, '');
+    const parent = options.parent === undefined ? undefined : resolveParent(options.parent, View.name, meta, this.registered);
+    // A nested view lives below its parent's item URL: `/posts/:parentPk/comments`.
+    const base = parent ? `${parent.base}/:${PARENT_PK_PARAM}${own}` : own;
+    if (this.bindings.has(base)) {
+      const shown = parent ? `${parent.base}/<${parent.name} pk>${url}` : url;
+      throw new Error(`A view is already registered at ${JSON.stringify(shown)}.`);
+    }
+    const name = options.name ?? (parent ? `${parent.name}-${modelName}` : modelName);
     if (this.names.has(name)) {
       const hint = options.name === undefined ? ' (pass { name } to register another view of the same model)' : '';
       throw new Error(`A view named ${JSON.stringify(name)} is already registered${hint}.`);
     }
 
-    const binding = new ViewBinding(view, this.prefix + base, url.endsWith('/'), this.settings);
+    const nesting = parent ? { parent, base: own } : undefined;
+    const binding = new ViewBinding(view, this.prefix + base, url.endsWith('/'), this.settings, nesting);
     this.bindings.set(base, binding);
     this.names.add(name);
-    this.registered.push({ name, binding });
+    this.registered.push({ name, base, binding, ...(parent ? { parent } : {}) });
     this.described = undefined;
     this.router.all(name, `${base}{/}`, this.endpoint(binding, 'collection'));
     for (const action of binding.actions) {
@@ -186,7 +200,8 @@ export class MongoRest {
       const serve = (ctx: RequestContext) => binding.serveAction(ctx, action, ctx.params?.pk as string | undefined);
       this.router.all(`${name}-${action.target}-${action.name}`, path, this.guarded(binding.meta, serve));
     }
-    if (view.schemaEndpoint === true) {
+    // Not for nested views: the schema is the same whatever the parent (and the view's top-level registration serves it).
+    if (view.schemaEndpoint === true && !parent) {
       // Before the item route, which would take `schema` for a pk.
       const answer = (ctx: RequestContext) => answerJson(ctx, binding.strategies, () => this.schemaText(name), 'application/schema+json');
       this.router.get(`${name}-schema`, `${base}/schema{/}`, this.guarded(binding.meta, answer));

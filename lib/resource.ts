@@ -19,6 +19,7 @@ import { andInto } from './query/conditions.js';
 import { isPlainObject } from './guards.js';
 import { callQueryHook, isQuery } from './query/thenable.js';
 import { metaOf, type ResourceMeta } from './resource-meta.js';
+import type { ParentScope } from './nesting/lookup.js';
 import { polymorphicProjection } from './serialize/children.js';
 import { fieldsFor } from './serialize/instances.js';
 import { serializeBatch, serializeOne } from './serialize/related.js';
@@ -70,6 +71,8 @@ export interface RequestScope {
    * request (a resource used on its own): each operation then gets `databaseTimeoutMS` of its own.
    */
   deadline?: RequestDeadline;
+  /** A nested view's request (lib/nesting/): every lookup is narrowed to the parent's children. */
+  parent?: ParentScope;
 }
 
 const openScope: RequestScope = {
@@ -362,7 +365,7 @@ export class Resource<M extends AnyModel = AnyModel, Self extends ResourceCheck<
 
   /**
    * The base of every lookup, reads and writes: the queryset narrowed by the resource's and then the
-   * view's `hasReadPermission`, then ANDed with the client's `filter` (built from the declared filters). The
+   * view's `hasReadPermission`, then (nested views) to the children of the URL's parent, then ANDed with the client's `filter` (built from the declared filters). The
    * filter comes last so that nothing it holds can be overwritten by a hook's `query.where(...)` — and
    * `andInto` never overwrites what the hook set. The query comes back inert (see query/thenable.ts):
    * run it with `exec()`.
@@ -371,6 +374,9 @@ export class Resource<M extends AnyModel = AnyModel, Self extends ResourceCheck<
     const base = this.getQueryset(ctx);
     if (!isQuery(base)) throw new TypeError(`${this.meta.name}.getQueryset must return a Mongoose query.`);
     const query = await narrowForReader(untyped(this), ctx, base);
+    // After the hooks, so that none of them can replace it; andInto never overwrites what they set.
+    const { parent } = this[scopeKey];
+    if (parent) andInto(query, { [parent.field]: parent.id });
     if (filter) andInto(query, filter);
     return query;
   }

@@ -24,6 +24,8 @@ import type { MethodMarker, MethodName, RouteTarget, Verb } from './methods.js';
 import { castId } from './query/ids.js';
 import { scopeKey, type RequestScope, type Resource } from './resource.js';
 import { metaOf, type ResourceMeta } from './resource-meta.js';
+import { collectionPathOf, parentScopeOf, resolveParentOf } from './nesting/lookup.js';
+import { PARENT_PK_PARAM, type ParentLink } from './nesting/parent.js';
 import type { MaybePromise, RequestContext } from './types.js';
 import type { DocumentOf, QueryOf } from './typing/model.js';
 import { sendPage } from './versioning/conditional.js';
@@ -185,6 +187,8 @@ export class ViewBinding {
     /** Whether item URLs are written with a trailing slash (as the view's URL was registered). */
     readonly trailingSlash: boolean,
     private readonly settings: ServeSettings,
+    /** Set for a nested view (lib/nesting/): its parent, and its own URL below the parent's item URL (`/comments`). */
+    readonly nesting?: { parent: ParentLink; base: string },
   ) {
     for (const marker of view.methods) this.byRoute[marker.target].set(marker.verb, marker);
     const create = view.methods.find((marker) => marker.name === 'Create');
@@ -210,8 +214,10 @@ export class ViewBinding {
     return this.settings.idempotency !== undefined;
   }
 
-  itemUrl(id: unknown): string {
-    return `${this.path}/${encodeURIComponent(String(id))}${this.trailingSlash ? '/' : ''}`;
+  /** The URL of a document; for a nested view, under the parent of the request `ctx`. */
+  itemUrl(id: unknown, ctx?: RequestContext): string {
+    const path = ctx ? collectionPathOf(ctx, this) : this.path;
+    return `${path}/${encodeURIComponent(String(id))}${this.trailingSlash ? '/' : ''}`;
   }
 
   /** Verbs answered on a route shape, for `Allow`. */
@@ -222,7 +228,8 @@ export class ViewBinding {
   /** A resource instance serving the request `ctx`, under the request's database deadline. */
   newResource(ctx: RequestContext): Resource {
     const resource = new this.view.resource();
-    resource[scopeKey] = { ...this.scope, deadline: requestDeadline(ctx, this.settings.databaseTimeoutMS) };
+    const parent = this.nesting ? parentScopeOf(ctx, this) : undefined;
+    resource[scopeKey] = { ...this.scope, deadline: requestDeadline(ctx, this.settings.databaseTimeoutMS), ...(parent ? { parent } : {}) };
     return resource;
   }
 
@@ -245,6 +252,12 @@ export class ViewBinding {
     // Answers that depend on who asks are for that client only, and revalidated (ETag) before reuse.
     const authenticated = isAuthenticated(ctx, await authenticate(ctx, this.strategies));
     if (authenticated) ctx.set('Cache-Control', 'private, no-cache');
+    // A nested view: the parent in the URL must exist and be readable by the caller (404) before the body is read.
+    if (this.nesting) {
+      const parent = await resolveParentOf(ctx, this, this.nesting.parent, this.nesting.base, ctx.params?.[PARENT_PK_PARAM]);
+      // The request's resource was made before the parent was known (ctx.state.mongorest announces it first).
+      resource[scopeKey] = { ...resource[scopeKey], parent };
+    }
     const body = { limit: this.settings.bodyLimit };
     if (this.createPair && marker.verb === 'POST' && target === 'collection') {
       marker = await this.chooseCreate(ctx, body);
@@ -267,7 +280,7 @@ export class ViewBinding {
         config: idempotency,
         connection: this.meta.model.db,
         databaseTimeoutMS: this.settings.databaseTimeoutMS,
-        view: this.path,
+        view: collectionPathOf(ctx, this),
         meta: this.meta,
         body,
         newDocumentId: () => this.newDocumentId(),
@@ -294,11 +307,11 @@ export class ViewBinding {
     switch (marker.name) {
       case 'List':
         if (accepted === NDJSON) return stream(ctx, resource);
-        return list(ctx, resource, { cursorKey: this.settings.cursorKey, scope: this.path });
+        return list(ctx, resource, { cursorKey: this.settings.cursorKey, scope: collectionPathOf(ctx, this) });
       case 'Fetch':
         return fetch(ctx, resource, pk!);
       case 'Create':
-        return create(ctx, resource, body, (id) => this.itemUrl(id), attempt);
+        return create(ctx, resource, body, (id) => this.itemUrl(id, ctx), attempt);
       case 'Update':
         return update(ctx, resource, body, pk!, attempt);
       case 'Patch':

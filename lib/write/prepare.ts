@@ -12,6 +12,7 @@ import type { AnyDocument, PlainDocument, RequestContext } from '../types.js';
 import { toInternalData } from './input.js';
 import { dropDiscriminatorKey, prepareRelatedInput } from './nested.js';
 import { numberValueProblems } from './number-values.js';
+import { setParentField, takeParentField } from '../nesting/body.js';
 
 /** The resource that performs the write and the data it is given. */
 export interface PreparedWrite {
@@ -22,7 +23,7 @@ export interface PreparedWrite {
 /** POST: the type comes from the discriminator key (or the defaults); 400 on an unknown type or bad relation. */
 export async function prepareCreate(ctx: RequestContext, resource: Resource, body: Record<string, unknown>): Promise<PreparedWrite> {
   const target = createTarget(resource, body);
-  return { target, data: await prepareData(ctx, target, body) };
+  return { target, data: await prepareData(ctx, target, body, 'create') };
 }
 
 /**
@@ -36,13 +37,16 @@ export async function prepareUpdate(
   doc?: AnyDocument,
 ): Promise<PreparedWrite> {
   const target = doc ? updateTarget(resource, doc) : resource;
-  return { target, data: await prepareData(ctx, target, body) };
+  return { target, data: await prepareData(ctx, target, body, 'update') };
 }
 
-async function prepareData(ctx: RequestContext, target: Resource, body: Record<string, unknown>): Promise<PlainDocument> {
+async function prepareData(ctx: RequestContext, target: Resource, body: Record<string, unknown>, write: 'create' | 'update'): Promise<PlainDocument> {
   const data = toInternalData(target.meta, body);
   dropDiscriminatorKey(target.document, data);
+  // Nested views (lib/nesting/): the parent comes from the URL, a body naming another one is a 400.
+  const parent = takeParentField(target, data);
   const prepared = await prepareRelatedInput(ctx, target, data);
+  if (write === 'create') setParentField(prepared, parent);
   // After the relations: embedded sub-documents are in internal names now, saved ones are ids.
   const problems = numberValueProblems(target.meta.schema, prepared);
   if (Object.keys(problems).length > 0) {
