@@ -322,6 +322,23 @@ async function drive(server: ReturnType<Koa['callback']>, models: ExampleModels)
   await call(server, 'DELETE', postUrl, { key: true });
   await call(server, 'DELETE', postUrl, { key: true });
 
+  // Comments: nested under their post
+  const comments = `/api/posts/${engine!._id}/comments/`;
+  const page = await call(server, 'GET', comments, { query: { _order_by: '-created', _count: '1' } });
+  await call(server, 'GET', comments, { query: { _order_by: '-created', _count: '1' }, headers: { 'If-None-Match': page.headers.etag! } });
+  await call(server, 'GET', comments, { query: { _order_by: 'text' } });
+  await call(server, 'GET', `/api/posts/${missing}/comments/`);
+  await call(server, 'GET', '/api/posts/not-an-id/comments/');
+  await call(server, 'POST', comments, { body: { author: 'Anonymous', text: 'x' } });
+  await call(server, 'POST', comments, { key: true, body: { author: 'Grace Hopper', text: 'A ship in port is safe.' } });
+  await call(server, 'POST', comments, { key: true, body: { author: 'Grace Hopper', text: 'Again.', post: String(engine!._id) } });
+  await call(server, 'POST', comments, { key: true, body: { author: 'Grace Hopper', text: 'Elsewhere.', post: missing } });
+  await call(server, 'POST', comments, { key: true, body: { text: 'no author' } });
+  await call(server, 'POST', `/api/posts/${missing}/comments/`, { key: true, body: { author: 'x', text: 'x' } });
+  await call(server, 'POST', comments, { key: true, body: big });
+  await call(server, 'POST', comments, { key: true, raw: 'x', type: 'text/plain' });
+  await call(server, 'DELETE', comments, { key: true }); // no BulkDelete: 405
+
   // Media: one collection, several types
   await call(server, 'GET', '/api/media/');
   await call(server, 'GET', '/api/media/', { query: { type: 'Video', _fields: 'title,seconds' } });
@@ -490,13 +507,15 @@ async function driveDown(server: ReturnType<Koa['callback']>): Promise<void> {
     call(server, 'PATCH', `/api/posts/${id}/`, { key: true, type: 'application/merge-patch+json', body: { title: 'x' } }),
     call(server, 'POST', `/api/posts/${id}/publish/`, { key: true }),
     call(server, 'PUT', '/api/posts/', { key: true, query: { title: 'x' }, body: { published: true } }),
+    call(server, 'GET', `/api/posts/${id}/comments/`),
+    call(server, 'POST', `/api/posts/${id}/comments/`, { key: true, body: { author: 'x', text: 'x' } }),
   ]);
 }
 
 test('every response of the example app matches its OpenAPI document, and every documented status is given', async (t) => {
   t.timeout(180_000);
   const models = defineModels((await database.ready).connection);
-  await Promise.all([models.User.init(), models.Post.init(), models.Media.init()]);
+  await Promise.all([models.User.init(), models.Post.init(), models.Comment.init(), models.Media.init()]);
   await seed(models);
   const app = createApp(models, { apiKey: KEY }).callback();
   await drive(app, models);

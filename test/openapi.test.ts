@@ -46,7 +46,7 @@ let server: ReturnType<Koa['callback']>;
 
 test.before(async () => {
   models = defineModels((await database.ready).connection);
-  await Promise.all([models.User.init(), models.Post.init(), models.Media.init()]);
+  await Promise.all([models.User.init(), models.Post.init(), models.Comment.init(), models.Media.init()]);
   await seed(models);
   document = await assertValidOpenApi(createApi(models, { apiKey: 'key' }));
   server = createApp(models, { apiKey: 'key' }).callback();
@@ -92,6 +92,8 @@ test('the example app describes one path item per collection and item URL, one o
     'DELETE /api/posts/{id}/ deletePost',
     'POST /api/posts/{id}/publish/ publishPost',
     'GET /api/posts/schema getPostSchema',
+    'GET /api/posts/{postId}/comments/ listPostComments',
+    'POST /api/posts/{postId}/comments/ createPostComment',
     'GET /api/media/ listMedia',
     'POST /api/media/ createMedia',
     'GET /api/media/{id}/ fetchMedia',
@@ -100,7 +102,7 @@ test('the example app describes one path item per collection and item URL, one o
   ]);
   t.deepEqual(
     document.tags.map((tag) => tag.name),
-    ['Users', 'Posts', 'Media'],
+    ['Users', 'Posts', 'PostComments', 'Media'],
   );
   t.deepEqual(doc().paths['/api/posts/'].get.tags, ['Posts']);
   t.is(doc().paths['/api/posts/'].get.summary, 'List posts');
@@ -656,4 +658,47 @@ test('Resource-level write hooks, requireIfMatch, an unversioned model and no id
   const plain = spec.paths['/plain/{id}/'];
   t.false('headers' in plain.get.responses['200'], 'no version key: no ETag');
   t.false((plain.put.parameters as Json[]).find((parameter) => parameter.name === 'If-Match')!.required ?? false);
+});
+
+test('nested views: paths under the parent’s item URL with its pk as a parameter, 404 on every operation, the parent field optional on create', async (t) => {
+  const postId = { name: 'postId', in: 'path', required: true, description: 'The id of the post the documents belong to (an unknown one, or one the caller cannot read, answers 404).', schema: { type: 'string', pattern: '^[0-9a-fA-F]{24}$' } };
+  const collection = doc().paths['/api/posts/{postId}/comments/'];
+  t.deepEqual(collection.parameters, [postId]);
+  t.is(collection.get.operationId, 'listPostComments');
+  t.is(collection.post.operationId, 'createPostComment');
+  t.deepEqual(collection.get.tags, ['PostComments']);
+  t.deepEqual(Object.keys(collection.get.responses), ['200', '304', '400', '404', '406', '503']);
+  t.deepEqual(Object.keys(collection.post.responses), ['201', '400', '401', '404', '406', '413', '415', '503']);
+  // The top-level Comment body requires `post`; under a post it is set from the URL.
+  t.deepEqual(collection.post.requestBody.content['application/json'].schema, { $ref: '#/components/schemas/CommentCreateNested' });
+  t.deepEqual(schemaOf('CommentCreate').required, ['post', 'author', 'text']);
+  t.deepEqual(schemaOf('CommentCreateNested').required, ['author', 'text']);
+  t.regex(schemaOf('CommentCreateNested').properties.post.description, /^Set from the URL/);
+
+  // An app of its own: item operations, a numeric parent pk, a renamed parent field, names by view name.
+  const Board = freshModel({ _id: Number, name: String });
+  const Thread = freshModel({ title: { type: String, required: true }, board: { type: Number, required: true } });
+  const api = new TestMongoRest({ prefix: '/v1' });
+  api.register(class BoardView extends ResourceView {
+    resource = class BoardResource extends Resource { document = Board; };
+    methods = [methods.Fetch];
+  }, { url: '/boards/', name: 'board' });
+  api.register(class ThreadView extends ResourceView {
+    resource = class ThreadResource extends Resource {
+      document = Thread;
+      renameFields = { board: 'board_id' };
+    };
+    methods = [methods.List, methods.Fetch, methods.Create, methods.BulkCreate, methods.Update, methods.Delete];
+  }, { url: '/threads', name: 'board-thread', parent: { view: 'board', field: 'board' } });
+  const own = (await assertValidOpenApi(api)) as unknown as Json;
+  const boardId = { name: 'boardId', in: 'path', required: true, description: 'The id of the board the documents belong to (an unknown one, or one the caller cannot read, answers 404).', schema: { type: 'string' } };
+  t.deepEqual(Object.keys(own.paths), ['/v1/boards/{id}/', '/v1/boards/{boardId}/threads', '/v1/boards/{boardId}/threads/{id}']);
+  t.deepEqual(own.paths['/v1/boards/{boardId}/threads'].parameters, [boardId]);
+  t.deepEqual(own.paths['/v1/boards/{boardId}/threads/{id}'].parameters.map((parameter: Json) => parameter.name), ['boardId', 'id']);
+  const item = own.paths['/v1/boards/{boardId}/threads/{id}'];
+  t.deepEqual([item.get.operationId, item.put.operationId, item.delete.operationId], ['fetchBoardThread', 'updateBoardThread', 'deleteBoardThread']);
+  for (const operation of [item.get, item.put, item.delete, own.paths['/v1/boards/{boardId}/threads'].get]) t.truthy(operation.responses['404']);
+  const created = own.paths['/v1/boards/{boardId}/threads'].post.requestBody.content['application/json'].schema;
+  t.deepEqual(created.oneOf[0], { $ref: '#/components/schemas/ThreadCreateNested' });
+  t.deepEqual(own.components.schemas.ThreadCreateNested.required, ['title']);
 });

@@ -52,6 +52,27 @@ export class SchemaComponents {
     return this.component(source, 'create', () => (isPolymorphic(source) ? this.polymorphicCreate(source) : this.plainInput(source, 'create')));
   }
 
+  /**
+   * The body of a create through a nested view: the parent field `apiField` is set from the URL, so it
+   * is optional (given, it must be the URL's parent). Polymorphic resources keep their create body.
+   */
+  createNested(source: ResourceSource, apiField: string): JsonSchema {
+    const created = this.create(source);
+    const name = String(created.$ref).slice('#/components/schemas/'.length);
+    const { required, properties, ...rest } = this.schemas[name] ?? {};
+    if (!Array.isArray(required) || !required.includes(apiField) || typeof properties !== 'object' || properties === null) return created;
+    const key = `nestedCreate:${name}:${apiField}`;
+    let nested = this.made.get(key);
+    if (nested === undefined) {
+      nested = this.names.claim(`${name}Nested`);
+      this.made.set(key, nested);
+      const stillRequired = (required as string[]).filter((field) => field !== apiField);
+      const parentField = { ...(properties as Record<string, JsonSchema>)[apiField], description: 'Set from the URL: leave it out, or give the id of the parent in the URL (another one is refused with 400).' };
+      this.schemas[nested] = { ...rest, properties: { ...properties, [apiField]: parentField }, ...(stillRequired.length > 0 ? { required: stillRequired } : {}) };
+    }
+    return refTo(nested);
+  }
+
   /** The body of an update (`PUT` on an item): every key optional. */
   update(source: ResourceSource): JsonSchema {
     return this.component(source, 'update', () => (isPolymorphic(source) ? this.polymorphicUpdate(source) : this.plainInput(source, 'update')));

@@ -21,6 +21,7 @@ import {
   ifNoneMatchParameter,
   orderParameter,
   pageParameters,
+  parentIdParameter,
 } from './parameters.js';
 import { actionErrorStatuses, errorResponseNames, errorStatuses, keyedMethodNames, refusals } from './responses.js';
 import type { SecuritySchemes } from './security.js';
@@ -112,6 +113,9 @@ export function viewPaths(view: ViewSource, context: OperationContext): { tag: {
   };
   const fields = fieldsParameter(resource);
   const id = idParameter(resource);
+  // A nested view: every path holds the parent's pk too.
+  const parentId = view.parent ? [parentIdParameter(view.parent)] : [];
+  const createBody = () => (view.parent ? schemas.createNested(resource, view.parent.field) : schemas.create(resource));
 
   const bulkCreate = view.methods.some((marker) => marker.name === 'BulkCreate');
   const single = view.methods.some((marker) => marker.name === 'Create');
@@ -129,7 +133,8 @@ export function viewPaths(view: ViewSource, context: OperationContext): { tag: {
     const onItem = marker.target === 'item';
     const path = onItem ? view.itemPath : view.collectionPath;
     const item = (paths[path] ??= {});
-    if (onItem) item.parameters = [id];
+    if (onItem) item.parameters = [...parentId, id];
+    else if (parentId.length > 0) item.parameters = parentId;
     let op: OpenApiOperation;
     switch (marker.name) {
       case 'List': {
@@ -154,11 +159,11 @@ export function viewPaths(view: ViewSource, context: OperationContext): { tag: {
           `Create ${names.one}`,
           [fields],
           { '201': objectResponse(`The ${names.word} as stored.`, { Location: { $ref: '#/components/headers/Location' } }) },
-          schemas.create(resource),
+          createBody(),
         );
         if (bulkCreate) {
           // An array body creates several documents (BulkCreate): 201 with `{ data: [...] }`, no Location.
-          op.requestBody = { required: true, content: json({ oneOf: [schemas.create(resource), { type: 'array', items: schemas.create(resource) }] }) };
+          op.requestBody = { required: true, content: json({ oneOf: [createBody(), { type: 'array', items: createBody() }] }) };
           op.responses['201'] = {
             description: `The ${names.word} as stored (an object sent), or \`{ data: [...] }\` in order (an array sent; no Location).`,
             headers: {
@@ -173,7 +178,7 @@ export function viewPaths(view: ViewSource, context: OperationContext): { tag: {
       case 'BulkCreate':
         op = operation('BulkCreate', `bulkCreate${many}`, `Create several ${names.many}`, [fields], { '201': { description: `The ${names.many} as stored, in order.`, content: json(createdPage()) } }, {
           type: 'array',
-          items: schemas.create(resource),
+          items: createBody(),
         });
         break;
       case 'BulkDelete':

@@ -8,7 +8,7 @@ import { comparedType } from '../query/cast.js';
 import type { FilterField } from '../query/filter-keys.js';
 import * as ops from '../query/operators.js';
 import { objectIdPattern } from './schemas.js';
-import type { ResourceSource } from './source.js';
+import type { ParentSource, ResourceSource } from './source.js';
 import type { JsonSchema, OpenApiParameter } from './types.js';
 
 /** Operators that read the text as it is (their own `parseValue`). */
@@ -166,6 +166,18 @@ export const countParameter: OpenApiParameter = {
   description: 'Add `total`: the number of matching documents, ignoring `_skip`/`_limit` (`true` or `1`).',
   schema: { type: 'boolean' },
 };
+
+/** The parent's pk in the URLs of a nested view (`{postId}`), typed like the parent's `_id`. */
+export function parentIdParameter(parent: ParentSource): OpenApiParameter {
+  const { schema } = idParameter(parent.resource);
+  return {
+    name: parent.parameter,
+    in: 'path',
+    required: true,
+    description: `The id of the ${parent.name} the documents belong to (an unknown one, or one the caller cannot read, answers 404).`,
+    schema,
+  };
+}
 
 /** The `{id}` of item URLs. */
 export function idParameter(source: ResourceSource): OpenApiParameter {

@@ -168,7 +168,8 @@ export function errorStatuses(view: ViewSource, method: MethodName): ErrorStatus
   const { unauthorized, forbidden } = refusals(view, method);
   if (unauthorized) statuses.push('401');
   if (forbidden) statuses.push('403');
-  if (itemMethods.has(method)) statuses.push('404');
+  // Nested views: the parent in the URL may be unknown (or unreadable) on every operation.
+  if (itemMethods.has(method) || view.parent) statuses.push('404');
   statuses.push('406'); // an Accept that allows no JSON
   // A JSON Patch that does not apply (missing pointer, failed `test`) is a 409 too.
   if (method === 'Patch' || keyed || (!reads.has(method) && method !== 'Delete' && method !== 'BulkDelete' && writesCanConflict(view))) statuses.push('409');

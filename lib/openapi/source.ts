@@ -16,6 +16,14 @@ import { metaOf, type ResourceMeta } from '../resource-meta.js';
 import { childTableOf, type ChildTable } from '../serialize/children.js';
 import { versionKeyOf } from '../versioning/version.js';
 import { ResourceView, type ViewBinding } from '../view.js';
+import { PARENT_PK_PARAM } from '../nesting/parent.js';
+import { pascalCase } from './names.js';
+
+/** `post` → `postId`, `blog-post` → `blogPostId`: never `id` (the item's own). */
+function parentParameterName(parentName: string): string {
+  const pascal = pascalCase(parentName);
+  return `${pascal[0]!.toLowerCase()}${pascal.slice(1)}Id`;
+}
 
 /** One resource class, as the generator sees it. */
 export interface ResourceSource {
@@ -67,6 +75,8 @@ export interface ViewSource {
   readonly itemPath: string;
   /** The view's aliases (`/users/me/`): name and path, prefix included, as registered. */
   readonly aliases: readonly { readonly name: string; readonly path: string }[];
+  /** A nested view (lib/nesting/): its parent view, whose pk is the `{<parentParameter>}` of both paths. */
+  readonly parent?: ParentSource;
   /** `GET <collection URL>schema`, when the view enables it. */
   readonly schemaPath?: string;
   readonly methods: readonly MethodMarker[];
@@ -78,6 +88,17 @@ export interface ViewSource {
   readonly hooks: HookOverrides;
   /** `Idempotency-Key` is honoured on its writes (`new MongoRest({ idempotency })`). */
   readonly idempotency: boolean;
+  readonly resource: ResourceSource;
+}
+
+/** The parent of a nested view, as the generator sees it. */
+export interface ParentSource {
+  /** The parent view's registered name. */
+  readonly name: string;
+  /** The path parameter of the parent's pk (`postId`). */
+  readonly parameter: string;
+  /** API name of the child's field holding the parent's id. */
+  readonly field: string;
   readonly resource: ResourceSource;
 }
 
@@ -126,13 +147,19 @@ const overridden = (view: ResourceView, hook: keyof ResourceView) => view[hook] 
 export function viewSource(name: string, binding: ViewBinding): ViewSource {
   const { view } = binding;
   const slash = binding.trailingSlash ? '/' : '';
+  const link = binding.nesting?.parent;
+  const parent = link ? { name: link.name, parameter: parentParameterName(link.name), field: link.apiField, resource: resourceSource(link.binding.view.resource) } : undefined;
+  // A nested view's route holds the parent's pk as `:parentPk`; the document names it after the parent.
+  const path = parent ? binding.path.replace(`:${PARENT_PK_PARAM}`, `{${parent.parameter}}`) : binding.path;
   return {
     name,
     viewName: view.constructor.name,
-    collectionPath: `${binding.path}${slash}`,
-    itemPath: `${binding.path}/{id}${slash}`,
-    aliases: binding.aliases.names.map((alias) => ({ name: alias, path: `${binding.path}/${alias}${slash}` })),
-    ...(view.schemaEndpoint === true ? { schemaPath: `${binding.path}/schema` } : {}),
+    collectionPath: `${path}${slash}`,
+    itemPath: `${path}/{id}${slash}`,
+    aliases: binding.aliases.names.map((alias) => ({ name: alias, path: `${path}/${alias}${slash}` })),
+    ...(parent ? { parent } : {}),
+    // Nested registrations serve no schema URL (lib/mongorest.ts).
+    ...(view.schemaEndpoint === true && !parent ? { schemaPath: `${binding.path}/schema` } : {}),
     methods: view.methods,
     actions: binding.actions.map((action) => ({
       action,
