@@ -32,7 +32,7 @@ export interface ExampleOptions {
 }
 
 /** The example's views on a MongoRest, which also serves `/api/openapi.json`. */
-export function createApi({ User, Post, Media, Image, Video }: ExampleModels, { apiKey, jwtSecret = DEV_JWT_SECRET }: ExampleOptions): MongoRest {
+export function createApi({ User, Post, Comment, Media, Image, Video }: ExampleModels, { apiKey, jwtSecret = DEV_JWT_SECRET }: ExampleOptions): MongoRest {
   // The API key is the site's writer: its user has the role `writer`.
   const keyAuthentication = new ApiKeyAuthentication({ keys: { [apiKey]: { name: 'api-key', roles: ['writer'] } } });
   // Reads are open; every write needs the API key. Methods not listed are refused to everyone.
@@ -75,6 +75,12 @@ export function createApi({ User, Post, Media, Image, Video }: ExampleModels, { 
       const text = (post.content as { text?: string } | undefined)?.text ?? '';
       return text.length > 60 ? `${text.slice(0, 57)}...` : text;
     }
+  }
+
+  class CommentResource extends Resource {
+    document = Comment;
+    fields = ['id', 'post', 'author', 'text', 'created'];
+    allowedOrdering = ['created'];
   }
 
   class MediaResource extends Resource {
@@ -140,6 +146,14 @@ export function createApi({ User, Post, Media, Image, Video }: ExampleModels, { 
     permissions = { ...writesNeedKey.permissions, publish: authenticated };
   }
 
+  /** Mounted under each post only: /api/posts/<id>/comments/ (list, and create with the API key). */
+  class CommentView extends ResourceView {
+    resource = CommentResource;
+    methods = [methods.List, methods.Create];
+    authenticationMethods = writesNeedKey.authenticationMethods;
+    permissions = writesNeedKey.permissions;
+  }
+
   class MediaView extends ResourceView {
     resource = MediaResource;
     methods = [methods.List, methods.Fetch, methods.Create, methods.Update, methods.Delete];
@@ -155,6 +169,8 @@ export function createApi({ User, Post, Media, Image, Video }: ExampleModels, { 
   });
   api.register(UserView, { url: '/users/' });
   api.register(PostView, { url: '/posts/' });
+  // `posts` is the parent's collection URL (its registered name is `post`); `post` the field of Comment.
+  api.register(CommentView, { url: '/comments/', parent: { view: 'posts', field: 'post' } });
   api.register(MediaView, { url: '/media/' });
   return api;
 }

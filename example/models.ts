@@ -1,4 +1,4 @@
-/** The example blog's Mongoose models: users, and posts with embedded content and tags. */
+/** The example blog's Mongoose models: users, posts with embedded content and tags, their comments, media. */
 import mongoose, { type Connection } from 'mongoose';
 import validator from 'validator';
 
@@ -37,9 +37,19 @@ export function defineModels(connection: Connection) {
       url: { type: String, required: true, validate: { validator: (value: string) => validator.isURL(value), message: 'Not a valid URL' } },
     }),
   );
+  // Comments live under their post: /api/posts/<id>/comments/ (a nested view, see api.ts).
+  const Comment = connection.model(
+    'Comment',
+    new mongoose.Schema({
+      post: { type: mongoose.Schema.Types.ObjectId, ref: 'Post', required: true },
+      author: { type: String, required: true, maxlength: 100 },
+      text: { type: String, required: true, maxlength: 2000 },
+      created: { type: Date, default: () => new Date() },
+    }),
+  );
   const Image = Media.discriminator('Image', new mongoose.Schema({ width: { type: Number, required: true, min: 1 }, height: { type: Number, required: true, min: 1 } }));
   const Video = Media.discriminator('Video', new mongoose.Schema({ seconds: { type: Number, required: true, min: 0 } }));
-  return { User, Post, Media, Image, Video };
+  return { User, Post, Comment, Media, Image, Video };
 }
 
 export type ExampleModels = ReturnType<typeof defineModels>;
