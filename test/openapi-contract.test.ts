@@ -450,6 +450,7 @@ async function driveUnknownOutcome(server: ReturnType<Koa['callback']>, models: 
     { method: 'DELETE', path: `/api/media/${i2!._id}/`, otherPath: `/api/media/${i3!._id}/` },
     // The custom action's save: the only update command its request sends.
     { method: 'POST', path: `/api/posts/${p5!._id}/publish/`, hold: 'updates\u0000', keyed: false },
+    { method: 'POST', path: `/api/posts/${p3!._id}/comments/`, body: (m) => ({ author: 'Temp', text: m }) },
   ];
   for (const write of writes.filter((each) => each.keyed !== false)) {
     await call(server, write.method, write.path, { key: true, headers: { ...write.headers, 'Idempotency-Key': 'k'.repeat(256) }, ...(write.query ? { query: write.query } : {}) });

@@ -668,7 +668,7 @@ test('nested views: paths under the parent’s item URL with its pk as a paramet
   t.is(collection.post.operationId, 'createPostComment');
   t.deepEqual(collection.get.tags, ['PostComments']);
   t.deepEqual(Object.keys(collection.get.responses), ['200', '304', '400', '404', '406', '503']);
-  t.deepEqual(Object.keys(collection.post.responses), ['201', '400', '401', '404', '406', '413', '415', '503']);
+  t.deepEqual(Object.keys(collection.post.responses), ['201', '400', '401', '404', '406', '409', '413', '415', '422', '503', '504']);
   // The top-level Comment body requires `post`; under a post it is set from the URL.
   t.deepEqual(collection.post.requestBody.content['application/json'].schema, { $ref: '#/components/schemas/CommentCreateNested' });
   t.deepEqual(schemaOf('CommentCreate').required, ['post', 'author', 'text']);
