@@ -19,6 +19,7 @@ import {
   ops,
   type AnyModel,
   type AnyQuery,
+  type MongoRestState,
   type RequestContext,
 } from '../lib/index.js';
 import { assertJson, uniqueTag, useApp } from './fixtures/blog.js';
@@ -93,16 +94,48 @@ function build(connection: Connection) {
     methods = [methods.List];
   }
 
+  /** The view's dispatch override sees the request's resource, already narrowed to the parent. */
+  class CountingCommentView extends ResourceView {
+    resource = CommentResource;
+    methods = [methods.List];
+    override async dispatch(ctx: RequestContext, _method: string, next: () => Promise<void>) {
+      const { resource } = ctx.state.mongorest as MongoRestState;
+      const query = await resource.readableQuery(ctx);
+      ctx.set('X-Children', String(await resource.run(query.countDocuments())));
+      await next();
+    }
+  }
+
+  // A parent with numeric ids.
+  const Board = connection.model('Board', new mongoose.Schema({ _id: Number, name: String }));
+  const Thread = connection.model('Thread', new mongoose.Schema({ title: { type: String, required: true }, board: { type: Number, required: true } }));
+  class BoardView extends ResourceView {
+    resource = class BoardResource extends Resource {
+      document = Board;
+    };
+    methods = [methods.Fetch];
+  }
+  class ThreadView extends ResourceView {
+    resource = class ThreadResource extends Resource {
+      document = Thread;
+      fields = ['id', 'title', 'board'];
+    };
+    methods = [methods.List, methods.Create];
+  }
+
   const api = new TestMongoRest({ prefix: '/api', idempotency: true, cursorSecret: 'nested-test-cursor-secret' });
   api.register(PostView, { url: '/posts/' });
   // `posts` names no view (the view's name is `post`): it resolves by the collection URL.
   api.register(CommentView, { url: '/comments/', parent: { view: 'posts', field: 'post' } });
   api.register(ReadCommentView, { url: '/read-comments/', name: 'read-comments', parent: { view: 'post', field: 'post' } });
+  api.register(CountingCommentView, { url: '/counted-comments/', name: 'counted-comments', parent: { view: 'post', field: 'post' } });
+  api.register(BoardView, { url: '/boards/' });
+  api.register(ThreadView, { url: '/threads/', parent: { view: 'boards', field: 'board' } });
   // The same view at the top level too (registered without `parent`, under its own name).
   api.register(CommentView, { url: '/comments/', name: 'all-comments' });
   const app = new Koa();
   app.use(api.routes()).use(api.allowedMethods());
-  return { app, api, Post, Comment };
+  return { app, api, Post, Comment, Board, Thread };
 }
 
 const env = useApp(test, import.meta.url, build);
@@ -241,6 +274,37 @@ test('an NDJSON stream sends the parent’s children only', async (t) => {
     });
   t.is(res.status, 200);
   t.is(res.body, `${JSON.stringify(a1)}\n${JSON.stringify(a2)}\n`);
+});
+
+test('HEAD on a nested list: 200 for a known parent, 404 without a body for an unknown one', async (t) => {
+  const { A } = await seed();
+  const known = await http().head(`/api/posts/${A}/comments/`);
+  t.is(known.status, 200);
+  const unknown = await http().head(`/api/posts/${new mongoose.Types.ObjectId().toString()}/comments/`);
+  t.is(unknown.status, 404);
+  t.falsy(unknown.text);
+});
+
+test('the view’s dispatch override gets the request’s resource already narrowed to the parent', async (t) => {
+  const { A, B } = await seed();
+  const a = await http().get(`/api/posts/${A}/counted-comments/`);
+  t.is(a.status, 200);
+  t.is(a.headers['x-children'], '3', 'two visible comments and the one only the comment view hides');
+  t.is((await http().get(`/api/posts/${B}/counted-comments/`)).headers['x-children'], '1');
+});
+
+test('numeric parent ids: cast like the parent’s own pks, canonical in Location; what does not cast is a 404', async (t) => {
+  const id = 1000 + Math.floor(Math.random() * 1_000_000);
+  await env().Board.create({ _id: id, name: 'general' });
+  const res = await http().post(`/api/boards/${id}/threads/`).send({ title: 'hello' });
+  const threadId = (res.body as { id: string }).id;
+  assertJson(t, res, 201, { id: threadId, title: 'hello', board: id });
+  t.is(res.headers.location, `/api/boards/${id}/threads/${threadId}/`);
+  assertJson(t, await http().get(`/api/boards/${id}/threads/`), 200, { data: [{ id: threadId, title: 'hello', board: id }], has_more: false });
+  assertJson(t, await http().post(`/api/boards/${id}/threads/`).send({ title: 'x', board: id + 1 }), 400, {
+    'field-errors': { board: `Must be the id of the parent in the URL (${JSON.stringify(String(id))}) or left out.` },
+  });
+  for (const pk of ['NaN', 'Infinity', '1e400', 'abc', `${id + 1}`, '%20']) assertJson(t, await http().get(`/api/boards/${pk}/threads/`), 404, NOT_FOUND);
 });
 
 // ---- writes --------------------------------------------------------------------------------------
