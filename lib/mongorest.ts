@@ -176,6 +176,10 @@ export class MongoRest {
     const parent = options.parent === undefined ? undefined : resolveParent(options.parent, View.name, meta, this.registered);
     // A nested view lives below its parent's item URL: `/posts/:parentPk/comments`.
     const base = parent ? `${parent.base}/:${PARENT_PK_PARAM}${own}` : own;
+    const shadowing = parent?.binding.actions.find((action) => action.target === 'item' && own === `/${action.name}`);
+    if (shadowing) {
+      throw new Error(`${View.name}: the URL ${JSON.stringify(url)} under ${JSON.stringify(parent!.name)} is the URL of its item action ${JSON.stringify(shadowing.name)}.`);
+    }
     if (this.bindings.has(base)) {
       const shown = parent ? `${parent.base}/<${parent.name} pk>${url}` : url;
       throw new Error(`A view is already registered at ${JSON.stringify(shown)}.`);

@@ -253,11 +253,7 @@ export class ViewBinding {
     const authenticated = isAuthenticated(ctx, await authenticate(ctx, this.strategies));
     if (authenticated) ctx.set('Cache-Control', 'private, no-cache');
     // A nested view: the parent in the URL must exist and be readable by the caller (404) before the body is read.
-    if (this.nesting) {
-      const parent = await resolveParentOf(ctx, this, this.nesting.parent, this.nesting.base, ctx.params?.[PARENT_PK_PARAM]);
-      // The request's resource was made before the parent was known (ctx.state.mongorest announces it first).
-      resource[scopeKey] = { ...resource[scopeKey], parent };
-    }
+    await this.narrowToParent(ctx, resource);
     const body = { limit: this.settings.bodyLimit };
     if (this.createPair && marker.verb === 'POST' && target === 'collection') {
       marker = await this.chooseCreate(ctx, body);
@@ -353,6 +349,17 @@ export class ViewBinding {
   }
 
   /** Serves one request on the URL of a custom action (`pk`: the document's, for an item action). */
+  /**
+   * A nested view: the parent in the URL must exist and be readable by the caller (404), looked up after
+   * authentication and before the body is read; the request's resource (made before the parent was
+   * known: ctx.state.mongorest announces it first) is then narrowed to it.
+   */
+  private async narrowToParent(ctx: RequestContext, resource: Resource): Promise<void> {
+    if (!this.nesting) return;
+    const parent = await resolveParentOf(ctx, this, this.nesting.parent, this.nesting.base, ctx.params?.[PARENT_PK_PARAM]);
+    resource[scopeKey] = { ...resource[scopeKey], parent };
+  }
+
   async serveAction(ctx: RequestContext, action: Action, pk?: string): Promise<void> {
     if (ctx.method === 'OPTIONS') {
       const verbs = await this.optionsAllow(ctx, [[action.verb, [action.name]]]);
@@ -366,6 +373,7 @@ export class ViewBinding {
     const resource = this.newResource(ctx);
     announce(ctx, action.name, this.view, resource);
     if (isAuthenticated(ctx, await authenticate(ctx, this.strategies))) ctx.set('Cache-Control', 'private, no-cache');
+    await this.narrowToParent(ctx, resource);
     await checkMethodPermission(ctx, this.view.permissions, action.name, this.strategies);
     const body = { limit: this.settings.bodyLimit };
     return dispatchThrough(this.view, ctx, action.name, () => runAction(ctx, resource, action, body, pk));

@@ -15,6 +15,7 @@ import {
   MongoRest,
   Resource,
   ResourceView,
+  action,
   methods,
   ops,
   type AnyModel,
@@ -83,6 +84,16 @@ function build(connection: Connection) {
       methods.BulkDelete,
     ];
     authenticationMethods = [new ApiKeyAuthentication({ keys: [KEY] }), AnonymousAuthentication];
+    /** Custom actions run on nested URLs too, narrowed to the parent like every method. */
+    actions = [
+      action({ name: 'upvote', target: 'item', handler: (ctx, { doc, resource }) => resource.updateObject(ctx, doc, { votes: Number(doc.votes) + 1 }) }),
+      action({
+        name: 'tally',
+        target: 'collection',
+        verb: 'GET',
+        handler: async (ctx, { resource }) => ({ comments: await resource.run((await resource.readableQuery(ctx)).countDocuments()) }),
+      }),
+    ];
     /** The child view's own narrowing still applies: negative votes are hidden. */
     override hasReadPermission(_ctx: RequestContext, query: AnyQuery) {
       return query.where({ votes: { $gte: 0 } });
@@ -307,6 +318,17 @@ test('numeric parent ids: cast like the parent’s own pks, canonical in Locatio
   for (const pk of ['NaN', 'Infinity', '1e400', 'abc', `${id + 1}`, '%20']) assertJson(t, await http().get(`/api/boards/${pk}/threads/`), 404, NOT_FOUND);
 });
 
+test('custom actions of a nested view: found through the URL’s parent only; an unknown parent is a 404', async (t) => {
+  const { A, B, a1 } = await seed();
+  assertJson(t, await http().post(`/api/posts/${A}/comments/${a1.id}/upvote/`), 200, { ...a1, votes: 2 });
+  assertJson(t, await http().post(`/api/posts/${B}/comments/${a1.id}/upvote/`), 404, NOT_FOUND);
+  assertJson(t, await http().post(`/api/posts/${new mongoose.Types.ObjectId().toString()}/comments/${a1.id}/upvote/`), 404, NOT_FOUND);
+  assertJson(t, await http().get(`/api/posts/${A}/comments/tally/`), 200, { comments: 2 });
+  assertJson(t, await http().get(`/api/posts/${B}/comments/tally/`), 200, { comments: 1 });
+  assertJson(t, await http().get('/api/posts/not-an-id/comments/tally/'), 404, NOT_FOUND);
+  t.is((await env().Comment.findById(a1.id).lean())?.votes, 2);
+});
+
 // ---- writes --------------------------------------------------------------------------------------
 
 test('create sets the parent from the URL; Location is the nested item URL', async (t) => {
@@ -481,6 +503,14 @@ test('register: a parent registered later is unknown; nesting under a nested vie
   });
   t.throws(() => api.register(ChildView, { url: '/kids/', parent: { view: 'owner', field: 'owner' } }), {
     message: 'A view named "owner-child" is already registered (pass { name } to register another view of the same model).',
+  });
+  // A nested URL that is the URL of one of the parent's item actions would never be reached.
+  class ActingOwnerView extends OwnerView {
+    override actions = [action({ name: 'children', target: 'item', handler: () => undefined })];
+  }
+  const acting = new MongoRest().register(ActingOwnerView, { url: '/owners/' });
+  t.throws(() => acting.register(ChildView, { url: '/children/', parent: { view: 'owner', field: 'owner' } }), {
+    message: `${ChildView.name}: the URL "/children/" under "owner" is the URL of its item action "children".`,
   });
   // The same view at the top level is another URL and another name.
   t.notThrows(() => api.register(ChildView, { url: '/children/' }));
