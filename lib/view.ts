@@ -372,9 +372,12 @@ export class ViewBinding {
     if (!ctx.accepts(JSON_TYPE)) throw new NotAcceptable();
     const resource = this.newResource(ctx);
     announce(ctx, action.name, this.view, resource);
-    if (isAuthenticated(ctx, await authenticate(ctx, this.strategies))) ctx.set('Cache-Control', 'private, no-cache');
+    const authenticated = isAuthenticated(ctx, await authenticate(ctx, this.strategies));
+    if (authenticated) ctx.set('Cache-Control', 'private, no-cache');
     await this.narrowToParent(ctx, resource);
     await checkMethodPermission(ctx, this.view.permissions, action.name, this.strategies);
+    // `/users/me/<action>/`: the alias stands for the caller's pk, as on the item URL itself.
+    if (action.target === 'item' && pk !== undefined && this.aliases.has(pk)) pk = await this.aliases.resolve(ctx, pk, authenticated, this.strategies);
     const body = { limit: this.settings.bodyLimit };
     return dispatchThrough(this.view, ctx, action.name, () => runAction(ctx, resource, action, body, pk));
   }

@@ -14,6 +14,7 @@ import {
   MongoRest,
   Resource,
   ResourceView,
+  action,
   allow,
   authenticated,
   methods,
@@ -256,4 +257,52 @@ test('a view without aliases answers an item URL named like an alias as a pk (40
   const User = freshUsers();
   const { server } = serve(userView(User, { aliases: {}, permissions: { Fetch: allow } }));
   t.deepEqual((await request(server).get('/api/users/me/').set(as('x'))).body, notFound);
+});
+
+test('item actions on an alias URL act on the document the alias gives: /users/me/<action>/ (and the OpenAPI document lists that path)', async (t) => {
+  const User = freshUsers();
+  const [ann, bob] = await User.create([{ name: 'Ann' }, { name: 'Bob' }]);
+  class UserResource extends Resource {
+    document = User;
+    fields = ['id', 'name'];
+  }
+  const bearer = new BearerAuthentication({ verify: (token) => (token.startsWith('user:') ? { id: token.slice(5) } : token === 'service' ? { service: true } : null) });
+  class UserView extends ResourceView {
+    resource = UserResource;
+    methods = [methods.Fetch];
+    override authenticationMethods = [bearer, AnonymousAuthentication];
+    aliases = { me: (ctx: RequestContext) => (ctx.state.user as { id?: string } | undefined)?.id };
+    actions = [
+      action({
+        name: 'shout',
+        target: 'item',
+        handler: async (_ctx, { doc }) => {
+          doc.name = `${String(doc.name).toUpperCase()}!`;
+          await doc.save();
+          return doc;
+        },
+      }),
+    ];
+  }
+  const { server, api } = serve(UserView);
+  const shouted = await request(server).post('/api/users/me/shout/').set(as(ann!._id));
+  t.is(shouted.status, 200);
+  t.deepEqual(shouted.body, { id: String(ann!._id), name: 'ANN!' });
+  t.is(((await User.findById(bob!._id).lean()) as { name: string }).name, 'Bob', 'no other document');
+  // No pk from the alias: 401 (with the challenge) when unauthenticated, 404 when authenticated.
+  const anonymous = await request(server).post('/api/users/me/shout/');
+  t.is(anonymous.status, 401);
+  t.deepEqual(anonymous.body, unauthorized);
+  t.is(anonymous.headers['www-authenticate'], 'Bearer');
+  const service = await request(server).post('/api/users/me/shout/').set({ Authorization: 'Bearer service' });
+  t.is(service.status, 404);
+  t.deepEqual(service.body, notFound);
+  t.is((await request(server).get('/api/users/me/shout/').set(as(ann!._id))).status, 405);
+  const spec = api.openapi() as unknown as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- reading a JSON document
+  const paths = Object.keys(spec.paths);
+  t.true(paths.indexOf('/api/users/me/shout/') >= 0 && paths.indexOf('/api/users/me/shout/') < paths.indexOf('/api/users/{id}/shout/'), paths.join(' '));
+  const op = spec.paths['/api/users/me/shout/'].post;
+  t.is(op.operationId, `${spec.paths['/api/users/{id}/shout/'].post.operationId}Me`);
+  t.truthy(op.responses['401']);
+  t.false('parameters' in spec.paths['/api/users/me/shout/'], 'no {id} parameter');
 });

@@ -279,11 +279,14 @@ export function viewPaths(view: ViewSource, context: OperationContext): { tag: {
 
 /** `paths` with the view's alias paths (`/users/me/`) just before its item path, which would match them too. */
 function withAliases(view: ViewSource, paths: Record<string, OpenApiPathItem>, word: string, context: OperationContext): Record<string, OpenApiPathItem> {
-  const item = paths[view.itemPath];
-  if (item === undefined || view.aliases.length === 0) return paths;
+  if (view.aliases.length === 0) return paths;
+  // The item URL and each item action's URL (`/users/{id}/publish/`) get an alias form (`/users/me/publish/`).
+  const aliasedPaths = new Map<string, (alias: string) => string>([[view.itemPath, (alias) => view.itemPath.replace('{id}', alias)]]);
+  for (const { action, path } of view.actions) if (action.target === 'item') aliasedPaths.set(path, (alias) => path.replace('{id}', alias));
   const ordered: Record<string, OpenApiPathItem> = {};
   for (const [path, pathItem] of Object.entries(paths)) {
-    if (path === view.itemPath) for (const alias of view.aliases) ordered[alias.path] = aliasPathItem(alias.name, item, word, context);
+    const aliasPath = aliasedPaths.get(path);
+    if (aliasPath) for (const alias of view.aliases) ordered[aliasPath(alias.name)] = aliasPathItem(alias.name, pathItem, word, context);
     ordered[path] = pathItem;
   }
   return ordered;
@@ -296,7 +299,7 @@ function withAliases(view: ViewSource, paths: Record<string, OpenApiPathItem>, w
  */
 function aliasPathItem(alias: string, item: OpenApiPathItem, word: string, context: OperationContext): OpenApiPathItem {
   const aliased: OpenApiPathItem = {};
-  for (const verb of ['get', 'put', 'patch', 'delete'] as const) {
+  for (const verb of ['get', 'post', 'put', 'patch', 'delete'] as const) {
     const operation = item[verb];
     if (operation === undefined) continue;
     const copy = structuredClone(operation);
