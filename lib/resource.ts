@@ -244,6 +244,25 @@ export class Resource<M extends AnyModel = AnyModel, Self extends ResourceCheck<
    * without it they answer 428. Needs the schema's version key.
    */
   requireIfMatch = false;
+  /**
+   * Whether a PUT may skip Mongoose documents — read the stored document lean, cast and validate only the
+   * values sent, write them with one `findOneAndUpdate` by `_id` — where nothing can tell that from
+   * loading, changing, validating and saving a document: no middleware of the app on the model's save,
+   * validate, init, findOne or findOneAndUpdate, no overridden write method or `hasChangePermission`,
+   * scalar paths (or arrays of them) with value validators only, no If-Match or Idempotency-Key. Set
+   * `false` to always load and save — for collections holding documents stored before a schema change,
+   * which the direct path neither re-validates whole nor fills with new defaults
+   * (docs/performance.md, "PUT without Mongoose documents").
+   *
+   * @example
+   * ```ts
+   * class LegacyPostResource extends Resource {
+   *   document = Post;
+   *   directUpdates = false; // re-validate whole stored documents on every PUT
+   * }
+   * ```
+   */
+  directUpdates = true;
   paginate = true;
   defaultLimit = 100;
   maxLimit = 100;

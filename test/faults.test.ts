@@ -24,6 +24,7 @@ const database = useTestDatabase(test, import.meta.url);
 const GATEWAY_TIMEOUT = { error: 'The database did not answer in time; the change may or may not have been saved.' };
 const UNAVAILABLE = { error: 'Service Unavailable' };
 const COLLECTION = 'faultnotes';
+const DIRECT_COLLECTION = 'faultdirectnotes';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -96,8 +97,18 @@ async function harness(options: { databaseTimeoutMS: number; maxPoolSize?: numbe
       return true;
     }
   }
+  // No middleware, no hooks: its PUT is one findOneAndUpdate (lib/direct-update/).
+  const DirectNote = connection.model('FaultDirectNote', new mongoose.Schema({ text: String, n: Number }, { collection: DIRECT_COLLECTION }));
+  class DirectNoteResource extends Resource {
+    document = DirectNote;
+  }
+  class DirectNoteView extends ResourceView {
+    resource = DirectNoteResource;
+    methods = [methods.Update, methods.Fetch];
+  }
   const api = new MongoRest({ databaseTimeoutMS: options.databaseTimeoutMS });
   api.register(NoteView, { url: '/notes/' });
+  api.register(DirectNoteView, { url: '/direct-notes/' });
   const app = new Koa();
   app.use(api.routes()).use(api.allowedMethods());
   state.server = app.callback();
@@ -193,6 +204,39 @@ test.serial('PUT, DELETE and bulk PUT whose reply is held past the deadline → 
     await assertTruthful(t, put, () => notes().countDocuments({ _id: updated, n: 7 }));
     await assertTruthful(t, del, async () => 1 - (await notes().countDocuments({ _id: deleted })));
     await assertTruthful(t, bulk, () => notes().countDocuments({ batch: bulkBatch, n: 9 }), 3);
+  } finally {
+    await h.close();
+  }
+});
+
+test.serial('a direct PUT (one findOneAndUpdate) whose reply is held past the deadline → 504; applied at most once', async (t) => {
+  const h = await harness({ databaseTimeoutMS: 1500 });
+  try {
+    const { insertedId } = await database().connection.collection(DIRECT_COLLECTION).insertOne({ text: 'before', n: 0 });
+    t.is((await request(h.server).get(`/direct-notes/${String(insertedId)}/`)).status, 200); // a pooled connection is ready
+    const text = `held-direct-${randomUUID()}`;
+    const held = h.proxy.holdAfterRequestContaining(text);
+    const response = await request(h.server).put(`/direct-notes/${String(insertedId)}/`).send({ text });
+    await held;
+    assertGatewayTimeout(t, response);
+    await settle(h);
+    await assertTruthful(t, response, () => database().connection.collection(DIRECT_COLLECTION).countDocuments({ _id: insertedId, text }));
+  } finally {
+    await h.close();
+  }
+});
+
+test.serial('a direct PUT while the database refuses connections → 503, and it is never written', async (t) => {
+  const h = await harness({ databaseTimeoutMS: 1500 });
+  try {
+    const { insertedId } = await database().connection.collection(DIRECT_COLLECTION).insertOne({ text: 'before', n: 0 });
+    await h.proxy.stop();
+    for (let waited = 0; h.connection.readyState === mongoose.ConnectionStates.connected && waited < 10_000; waited += 50) await sleep(50);
+    const text = `refused-direct-${randomUUID()}`;
+    const response = await request(h.server).put(`/direct-notes/${String(insertedId)}/`).send({ text });
+    t.is(response.status, 503);
+    await settle(h);
+    await assertTruthful(t, response, () => database().connection.collection(DIRECT_COLLECTION).countDocuments({ _id: insertedId, text }));
   } finally {
     await h.close();
   }

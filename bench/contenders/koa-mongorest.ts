@@ -28,6 +28,8 @@ export const start: StartApp = async ({ uri, dbName, poolSize, databaseTimeoutMS
     override allowedOrdering = ['title', 'created', 'score'];
     // Like the baseline and the peer: a written author id is stored unchecked (create-checked checks it).
     override checkReferences = false;
+    // BENCH_LOAD_AND_SAVE=1 measures PUT on the load-and-save path (docs/performance.md, "PUT without Mongoose documents").
+    override directUpdates = process.env.BENCH_LOAD_AND_SAVE !== '1';
     // The scale scenarios stream whole collections (bench/scale.ts).
     override maxStreamDocuments = 10_000_000;
   }

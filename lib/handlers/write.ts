@@ -11,6 +11,7 @@ import { buildBatch, NOT_A_LIST } from '../write/bulk-create.js';
 import { isDuplicateKeyError } from '../write/duplicates.js';
 import { prepareCreate, prepareUpdate } from '../write/prepare.js';
 import { checkBulkIfMatch, checkIfMatch, ifMatchOf, requireIfMatch, setItemEtag } from '../versioning/conditional.js';
+import { directUpdate } from '../direct-update/update.js';
 import { filterTargetOf, plainOf } from './shared.js';
 
 /** A conditional save found the document changed since it was read. */
@@ -90,6 +91,16 @@ export async function documentOr404(ctx: RequestContext, resource: Resource, raw
 export async function update(ctx: RequestContext, resource: Resource, body: BodyOptions, rawPk: string, attempt?: WriteAttempt): Promise<void> {
   requireIfMatch(ctx, resource.requireIfMatch);
   const input = await readJsonObject(ctx, body);
+  // One round trip where nothing can tell (direct-update/); otherwise, or when it declines, load and save.
+  if (attempt === undefined && ifMatchOf(ctx) === undefined) {
+    const updated = await directUpdate(ctx, resource, input, rawPk);
+    if (updated) {
+      resource.deadline.restart();
+      setItemEtag(ctx, resource.document, updated);
+      ctx.body = await resource.serialize(updated, ctx);
+      return;
+    }
+  }
   const doc = await documentOr404(ctx, resource, rawPk);
   // Before If-Match: once an earlier attempt applied the change, its version no longer matches.
   if (await appliedEarlier(attempt, doc)) return answerUpdated(ctx, resource, doc);

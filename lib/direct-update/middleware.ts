@@ -1,0 +1,58 @@
+/**
+ * Whether a model runs middleware of its app's own (or of a plugin) for some hooks, as opposed to the
+ * middleware Mongoose installs on every model (saving sub-documents, sharding, transactions, timestamps,
+ * validate-before-save). A path that skips a hook may only be taken when nothing of the app's is on it.
+ */
+import type { AnyModel } from '../types.js';
+
+/** Mongoose ≥ 9 marks its own middleware with this registered symbol (8 marks only the timestamps'). */
+const builtInMarker = Symbol.for('mongoose:built-in-middleware');
+
+/** Mongoose's own middleware by function name, for the versions that do not mark it (8.x). */
+const builtInNames = new Set([
+  'validateBeforeSave',
+  'saveSubdocsPreSave',
+  'saveSubdocsPostSave',
+  'saveSubdocsPreDeleteOne',
+  'saveSubdocsPostDeleteOne',
+  'shardingPluginPreSave',
+  'shardingPluginPostSave',
+  'shardingPluginPostInit',
+  'shardingPluginPreRemove',
+  'shardingPluginPreDeleteOne',
+  'shardingPluginPreUpdateOne',
+  'trackTransactionPreSave',
+  'trackTransactionPreDeleteOne',
+  'timestampsPreSave',
+  '_setTimestampsOnUpdate',
+]);
+
+interface Hook {
+  fn?: { name?: string; [builtInMarker]?: unknown };
+}
+
+interface HookTable {
+  _pres?: Map<string, Hook[]>;
+  _posts?: Map<string, Hook[]>;
+}
+
+function isBuiltIn(hook: Hook): boolean {
+  const fn = hook.fn;
+  return fn !== undefined && (fn[builtInMarker] === true || builtInNames.has(fn.name ?? ''));
+}
+
+/**
+ * True when `model` has pre or post middleware for any of `hooks` that Mongoose did not install itself —
+ * or when its middleware cannot be read (a Mongoose whose internals moved): then the answer is "yes",
+ * which only ever sends a request down the path that runs every hook.
+ */
+export function hasAppMiddleware(model: AnyModel, hooks: readonly string[]): boolean {
+  const table = (model.schema as unknown as { s?: { hooks?: HookTable } }).s?.hooks;
+  if (!(table?._pres instanceof Map) || !(table._posts instanceof Map)) return true;
+  for (const name of hooks) {
+    for (const list of [table._pres.get(name), table._posts.get(name)]) {
+      if (list?.some((hook) => !isBuiltIn(hook))) return true;
+    }
+  }
+  return false;
+}
