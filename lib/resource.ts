@@ -38,11 +38,30 @@ import type {
 } from './types.js';
 
 /**
- * A Resource subclass, as given to views and `relatedResources`: typed or not (`Resource<any, any>`, so a
- * typed class is accepted without comparing its typed members one by one).
+ * A Resource subclass, as the library takes it internally: typed or not (`Resource<any, any>`). Where an
+ * app names resources (`relatedResources`, `childDocumentResources`, a view's type argument) the type is
+ * `AnyResourceClass`, which the library turns into this with `resourceClass`.
  */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- any resource, whatever its model
 export type ResourceClass = new () => Resource<any, any>;
+
+/**
+ * What a view's type argument and the classes of `relatedResources`/`childDocumentResources` must be: a
+ * Resource (the scope slot only Resource and its subclasses declare) serving a model. A typed class is
+ * checked on these two members: relating it to the whole `Resource<any, any>` made the checker
+ * instantiate every inherited member typed by its model (about 90 instantiations per typed resource,
+ * bench/typecheck-scale.ts).
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- any resource, whatever its model
+export type AnyResource = Pick<Resource<any, any>, typeof scopeKey | 'document'>;
+
+/** A Resource subclass, as an app names it in `relatedResources` and `childDocumentResources`. */
+export type AnyResourceClass = new () => AnyResource;
+
+/** A class of `relatedResources`/`childDocumentResources` as the library uses it: only Resource subclasses have `AnyResource`'s scope slot. */
+export function resourceClass(Class: AnyResourceClass): ResourceClass {
+  return Class as ResourceClass;
+}
 
 /** What `getObjects` returns: one page, whether more follow, and extra keys for the list envelope. */
 export interface ObjectsPage {
@@ -217,11 +236,11 @@ export class Resource<M extends AnyModel = AnyModel, Self extends ResourceCheck<
   /** `{ internal: api }`, one-to-one; applies to output, input, filters, `_fields` and `_order_by`. */
   renameFields: Record<string, string> = {};
   /** `{ field: ResourceClass }`: references and sub-documents serialized by another resource. */
-  relatedResources: Record<string, ResourceClass> = {};
+  relatedResources: Record<string, AnyResourceClass> = {};
   /** Related fields whose nested objects are created/updated on write. */
   saveRelatedFields: readonly SaveRelatedOption<M, Self>[] = [];
   /** `{ discriminatorName: ResourceClass }` for polymorphic collections. */
-  childDocumentResources: Record<string, ResourceClass> = {};
+  childDocumentResources: Record<string, AnyResourceClass> = {};
   /** Discriminator used on create when the body names none. */
   defaultChildResourceDocument?: string;
   /**

@@ -22,7 +22,7 @@ import type { IdempotencyConfig } from './idempotency/options.js';
 import { readJsonBody, type BodyOptions } from './write/body.js';
 import type { MethodMarker, MethodName, RouteTarget, Verb } from './methods.js';
 import { castId } from './query/ids.js';
-import { scopeKey, type RequestScope, type Resource } from './resource.js';
+import { scopeKey, type AnyResource, type RequestScope, type Resource } from './resource.js';
 import { metaOf, type ResourceMeta } from './resource-meta.js';
 import { collectionPathOf, parentScopeOf, resolveParentOf } from './nesting/lookup.js';
 import { PARENT_PK_PARAM, type ParentLink } from './nesting/parent.js';
@@ -53,7 +53,7 @@ export interface MongoRestState {
 
 /** The model a resource (instance type) serves: `ModelOf<PostResource>` is `typeof Post`. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- any resource, whatever its model
-export type ModelOf<R extends Resource<any, any>> = R['document'];
+export type ModelOf<R extends AnyResource> = R['document'];
 
 /**
  * The view of a resource. `ResourceView<PostResource>` types the hooks by the resource's model
@@ -71,7 +71,7 @@ export type ModelOf<R extends Resource<any, any>> = R['document'];
  * ```
  */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- any resource, whatever its model
-export class ResourceView<R extends Resource<any, any> = Resource> {
+export class ResourceView<R extends AnyResource = Resource> {
   /**
    * Item URLs whose pk depends on the caller: `aliases = { me: (ctx) => ctx.state.user?.id }` serves the
    * item methods at `<collection URL>me/` on the document whose pk the function gives (after

@@ -11,7 +11,7 @@ import type { MethodMarker } from '../methods.js';
 import type { FilterField } from '../query/filter-keys.js';
 import { compiledFiltersOf } from '../query/filters.js';
 import type { PageSettings } from '../query/params.js';
-import { Resource, type ResourceClass } from '../resource.js';
+import { Resource, resourceClass, type ResourceClass } from '../resource.js';
 import { metaOf, type ResourceMeta } from '../resource-meta.js';
 import { childTableOf, type ChildTable } from '../serialize/children.js';
 import { versionKeyOf } from '../versioning/version.js';
@@ -125,7 +125,7 @@ function describeResource(Class: ResourceClass): ResourceSource {
     key: Class,
     meta,
     filters,
-    related: new Map(Object.entries(resource.relatedResources ?? {})),
+    related: new Map(Object.entries(resource.relatedResources ?? {}).map(([field, Class]) => [field, resourceClass(Class)])),
     saveRelated: new Set(resource.saveRelatedFields ?? []),
     paging: { paginate: resource.paginate, defaultLimit: resource.defaultLimit, maxLimit: resource.maxLimit },
     requireIfMatch: resource.requireIfMatch === true,

@@ -5,7 +5,7 @@
  * create builds, and what the read projection must keep so each type finds its fields.
  */
 import { BadRequest } from '../errors.js';
-import type { Resource, ResourceClass } from '../resource.js';
+import { resourceClass as asResourceClass, type Resource, type ResourceClass } from '../resource.js';
 import { metaOf } from '../resource-meta.js';
 import type { AnyModel, PlainDocument } from '../types.js';
 import { spawnChild } from './instances.js';
@@ -93,7 +93,7 @@ function buildTable(resource: Resource): ChildTable | null {
     }
     const mapping = (model.schema as unknown as { discriminatorMapping?: DiscriminatorMapping }).discriminatorMapping;
     const value = typeof mapping?.value === 'string' ? mapping.value : discriminator;
-    const entry: ChildEntry = { name: discriminator, value, resourceClass };
+    const entry: ChildEntry = { name: discriminator, value, resourceClass: asResourceClass(resourceClass) };
     byValue.set(value, entry);
     byName.set(discriminator, entry);
   }

@@ -21,7 +21,7 @@
 import { isMongooseDocument, isPlainObject } from '../guards.js';
 import { anyOfIds, castId } from '../query/ids.js';
 import { plainOf } from '../handlers/shared.js';
-import type { Resource, ResourceClass } from '../resource.js';
+import { resourceClass, type Resource, type ResourceClass } from '../resource.js';
 import type { PlainDocument, RequestContext } from '../types.js';
 import { childResourceFor, partitionByChild } from './children.js';
 import { depthOf, fieldsFor, MAX_RELATION_DEPTH, spawnRelated } from './instances.js';
@@ -152,7 +152,7 @@ async function collect(group: Group, ctx: RequestContext, batchFor: (Class: Reso
   const slots = new Map<string, Slot[]>();
   await Promise.all(
     relations.map(async (field) => {
-      const batch = batchFor(resource.relatedResources[field]!);
+      const batch = batchFor(resourceClass(resource.relatedResources[field]!));
       const raw = meta.computed.has(field)
         ? await Promise.all(docs.map((doc) => (resource as unknown as Record<string, ComputedField>)[field]!.call(resource, doc, ctx)))
         : docs.map((doc) => doc[field]);
@@ -199,7 +199,7 @@ function record(plan: Plan, outputs: ReadonlyMap<ResourceClass, Outputs>): void 
   docs.forEach((doc, index) => {
     const values = new Map<string, unknown>();
     for (const field of relations) {
-      const output = outputs.get(resource.relatedResources[field]!)!;
+      const output = outputs.get(resourceClass(resource.relatedResources[field]!))!;
       const resolve = (target: Target): PlainDocument | null | undefined => {
         if (target === null) return null;
         return 'id' in target ? output.byId.get(target.id) : output.byDoc.get(target.doc);

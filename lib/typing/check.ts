@@ -8,7 +8,7 @@
  * mistakes still throw at `register` for JavaScript users.
  */
 import type { Resource } from '../resource.js';
-import type { IsAny, IsTyped, RawDocumentOf, SchemaPathOf, SubPathsOf, TopPathOf } from './model.js';
+import type { IsAny, IsTyped, PathsByKey, RawDocumentOf, SchemaPathOf, SubPathsOf, TopPathOf } from './model.js';
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- `any` stands for "no class given" and "any function" */
 
@@ -45,16 +45,18 @@ type RenamesOf<Self> = Get<Self, 'renameFields'> extends infer R ? (string exten
 export type ApiPathOf<M, Self> = IsTyped<M> extends true ? ApiPathsOf<M, RawDocumentOf<M>, RenamesOf<Self>> : string;
 
 /**
- * Without renames the API paths are the schema paths. With renames, the paths under a renamed name are
- * taken out of the schema paths (computed once per model) and added back under the API name: a few
- * template types per renamed name instead of a pass over every top-level path.
+ * Without renames the API paths are the schema paths. With renames, the paths under the names not
+ * renamed are read off the model's paths by top-level name (`PathsByKey`, computed once per model), and
+ * the renamed names' paths are added back under the API name: a test per top-level name instead of per
+ * path, and a few template types per renamed name.
  */
 type ApiPathsOf<M, Raw, Renames> = [keyof Renames] extends [never]
   ? 'id' | SchemaPathOf<M>
-  : RenamedApiPaths<M, Raw, Renames, keyof Renames & ('id' | TopPathOf<M>)>;
+  : RenamedApiPaths<Raw, Renames, keyof Renames & ('id' | TopPathOf<M>)>;
 
-type RenamedApiPaths<M, Raw, Renames, Renamed extends keyof Renames & string> =
-  | Exclude<'id' | SchemaPathOf<M>, Renamed | `${Renamed}.${string}`>
+type RenamedApiPaths<Raw, Renames, Renamed extends keyof Renames & string> =
+  | Exclude<'id' | '_id' | '__v', Renamed>
+  | PathsByKey<Raw, []>[Exclude<keyof Raw & string, Renamed>]
   | {
       [K in Renamed]: (Renames[K] & string) | `${Renames[K] & string}.${K extends keyof Raw ? SubPathsOf<Raw[K]> : never}`;
     }[Renamed];

@@ -84,10 +84,17 @@ type InnerPaths<T, Depth extends unknown[]> = T extends Leaf
         ? KeyPaths<T, [...Depth, 0]>
         : never;
 
-/** `key` and `key.sub.path` for every key of an object type. */
-type KeyPaths<T, Depth extends unknown[]> = {
+/**
+ * `{ key: 'key' | 'key.sub.path' | … }` for every key of an object type: the paths under each top-level
+ * name, so that the API paths (lib/typing/check.ts) can take the renamed names' entries out without
+ * testing every path.
+ */
+export type PathsByKey<T, Depth extends unknown[]> = {
   [K in keyof T & string]-?: K | `${K}.${SubPathsOf<T[K], Depth>}`;
-}[keyof T & string];
+};
+
+/** `key` and `key.sub.path` for every key of an object type. */
+type KeyPaths<T, Depth extends unknown[]> = PathsByKey<T, Depth>[keyof T & string];
 
 /** Top-level schema paths of a model, plus the `_id`/`__v` the raw type leaves out. */
 export type TopPathOf<M> = IsTyped<M> extends true ? (keyof RawDocumentOf<M> & string) | '_id' | '__v' : string;

@@ -26,7 +26,7 @@ import type { Schema } from 'mongoose';
 import { BadRequest, NotFound } from '../errors.js';
 import { changedMeanwhile } from './concurrency.js';
 import { apiPath } from '../http/field-errors.js';
-import { authorizeWrite, type Resource, type ResourceClass } from '../resource.js';
+import { authorizeWrite, resourceClass, type Resource, type ResourceClass } from '../resource.js';
 import { discriminatorKeyOf } from '../serialize/children.js';
 import { spawnRelated } from '../serialize/instances.js';
 import type { AnyDocument, AnyModel, PlainDocument, RequestContext } from '../types.js';
@@ -405,7 +405,7 @@ function buildPlan(resource: Resource): RelationInput[] {
   const saved = new Set(resource.saveRelatedFields ?? []);
   const plan: RelationInput[] = [];
   for (const field of meta.writable) {
-    const related = Object.hasOwn(relatedResources, field) ? relatedResources[field] : undefined;
+    const related = Object.hasOwn(relatedResources, field) ? resourceClass(relatedResources[field]!) : undefined;
     const type = schema.path(field) as unknown as SchemaTypeLike | undefined;
     if (!type) {
       if (related && schema.pathType(field) === 'nested') plan.push({ field, kind: 'embedded', many: false, related });
