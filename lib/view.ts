@@ -52,7 +52,6 @@ export interface MongoRestState {
 }
 
 /** The model a resource (instance type) serves: `ModelOf<PostResource>` is `typeof Post`. */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- any resource, whatever its model
 export type ModelOf<R extends AnyResource> = R['document'];
 
 /**
@@ -70,7 +69,7 @@ export type ModelOf<R extends AnyResource> = R['document'];
  * }
  * ```
  */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- any resource, whatever its model
+/* The type argument is an `AnyResource` (lib/resource.ts), which a Resource subclass is checked against on two members. */
 export class ResourceView<R extends AnyResource = Resource> {
   /**
    * Item URLs whose pk depends on the caller: `aliases = { me: (ctx) => ctx.state.user?.id }` serves the
