@@ -23,15 +23,17 @@ export type RawDocumentOf<M> = M extends { castObject(...args: any[]): infer Raw
 /**
  * The hydrated document type of a model (what `new Model()` and `findOne()` give): hooks receive these.
  * `AnyDocument` for untyped models; `any` for `any` (the library's "any resource" positions, where a
- * typed hook is then compared with nothing). Read off the model's construct signature, whose parameters
- * are plain: `hydrate()`'s `projection` parameter would make the checker build Mongoose's projection
- * types for every model (about 450 instantiations each, bench/typecheck-scale.ts).
+ * typed hook is then compared with nothing). Read off `init()` (`Promise<THydratedDocumentType>` in
+ * Mongoose 8 and 9), which takes no parameters: `hydrate()`'s `projection` parameter made the checker
+ * build Mongoose's projection types for every model (about 450 instantiations each), and inferring from
+ * the construct signature, which is generic, instantiates it (about 20 per resource;
+ * bench/typecheck-scale.ts).
  */
 export type DocumentOf<M> = IsAny<M> extends true
   ? any
   : IsAny<RawDocumentOf<M>> extends true
     ? AnyDocument
-    : M extends new (...args: any[]) => infer Hydrated
+    : M extends { init(): Promise<infer Hydrated> }
       ? Hydrated
       : AnyDocument;
 
