@@ -294,6 +294,23 @@ export class WrongResourceView extends ResourceView<PostResource> {
   methods = [methods.List];
 }
 
+// A view's type argument and relatedResources take Resource classes only (`AnyResource`: the scope slot
+// only Resource declares, and the model), however the other class is shaped.
+class LookalikeResource {
+  document = Post;
+  fields = ['id', 'title'] as const;
+}
+// @ts-expect-error -- a view is typed with a Resource class, not a class that only looks like one
+export class LookalikeView extends ResourceView<LookalikeResource> {
+  resource = LookalikeResource;
+  methods = [methods.List];
+}
+export class LookalikeRelation extends Resource<typeof Post> {
+  document = Post;
+  // @ts-expect-error -- a related resource is a Resource class
+  relatedResources = { author: LookalikeResource };
+}
+
 // ---- the resource's own hooks get the model's types too --------------------------------------------
 
 class OwnedPostResource extends Resource<typeof Post, OwnedPostResource> {
