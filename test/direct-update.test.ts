@@ -38,8 +38,11 @@ async function build(connection: Connection) {
     this.tags = [...(this.tags ?? []), 'saved'];
   });
   const Hooked = connection.model('DirectHooked', hooked);
+  // Every save conditional on the loaded version; a path the load leaves out.
+  const Optimistic = connection.model('DirectOptimistic', new mongoose.Schema(noteFields(), { optimisticConcurrency: true }));
+  const Secret = connection.model('DirectSecret', new mongoose.Schema({ ...noteFields(), pin: { type: String, select: false } }));
   // Indexes built before anything is recorded: their commands are not a request's.
-  await Promise.all([Note.init(), Hooked.init()]);
+  await Promise.all([Note.init(), Hooked.init(), Optimistic.init(), Secret.init()]);
   const commands: string[] = [];
   connection.set('debug', (collection: string, method: string) => {
     if (collection.startsWith('direct')) commands.push(`${collection}.${method}`);
@@ -63,11 +66,19 @@ async function build(connection: Connection) {
   class HookedResource extends Resource {
     document = Hooked;
   }
+  class OptimisticResource extends Resource {
+    document = Optimistic;
+  }
+  class SecretResource extends Resource {
+    document = Secret;
+  }
   const views = {
     direct: NoteResource,
     'load-and-save': LoadAndSaveResource,
     guarded: GuardedResource,
     hooked: HookedResource,
+    optimistic: OptimisticResource,
+    secret: SecretResource,
   };
   const api = new TestMongoRest();
   for (const [url, resource] of Object.entries(views)) {
@@ -87,7 +98,7 @@ async function build(connection: Connection) {
   api.register(GuardedView, { url: '/view-guarded/', name: 'view-guarded' });
   const app = new Koa();
   app.use(api.routes()).use(api.allowedMethods());
-  return { app, Note, Hooked, commands };
+  return { app, Note, Hooked, Optimistic, Secret, commands };
 }
 
 const env = useApp(test, import.meta.url, build);
@@ -281,3 +292,15 @@ function assertUpdated(t: ExecutionContext, response: request.Response, i: numbe
   t.is(response.body.points, 100 + i);
   t.deepEqual(response.body.tags, [`t${i}`]);
 }
+
+test.serial('optimisticConcurrency and select: false paths keep the load-and-save path (a conditional save; a field the load leaves out)', async (t) => {
+  const optimistic = await env().Optimistic.create({ ...seeded, tag: 'optimistic' });
+  const viaOptimistic = await commandsOf(() => agent().put(`/optimistic/${String(optimistic._id)}/`).send({ title: 'Checked' }));
+  t.is(viaOptimistic.result.status, 200);
+  t.deepEqual(viaOptimistic.commands, ['directoptimistics.findOne', 'directoptimistics.updateOne']);
+  const secret = await env().Secret.create({ ...seeded, tag: 'secret', pin: '1234' });
+  const viaSecret = await commandsOf(() => agent().put(`/secret/${String(secret._id)}/`).send({ title: 'Hidden' }));
+  t.is(viaSecret.result.status, 200);
+  t.deepEqual(viaSecret.commands, ['directsecrets.findOne', 'directsecrets.updateOne']);
+  t.not(viaSecret.result.body.pin, '1234');
+});

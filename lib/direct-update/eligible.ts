@@ -58,14 +58,18 @@ function planFor(resource: Resource): ReadonlySet<string> | undefined {
   const schema = model.schema as unknown as { options: Record<string, unknown>; eachPath(fn: (path: string, type: SchemaTypeLike) => void): void };
   const discriminators = (model as unknown as { discriminators?: object }).discriminators;
   if ((discriminators && Object.keys(discriminators).length > 0) || (model as unknown as { baseModelName?: string }).baseModelName) return undefined;
-  if (schema.options.shardKey) return undefined;
+  // Sharded saves filter by shard key; optimistic concurrency makes every save conditional on the loaded version.
+  if (schema.options.shardKey || schema.options.optimisticConcurrency) return undefined;
   if (hasAppMiddleware(model, skippedHooks)) return undefined;
   const reserved = reservedPaths(model, schema.options);
   const paths = new Set<string>();
+  let hidden = false;
   schema.eachPath((path, type) => {
+    // `select: false` paths: a hydrated load leaves them out; the returned document must too.
+    if (type.options?.select === false) hidden = true;
     if (!path.includes('.') && !reserved.has(path) && isDirectPath(type)) paths.add(path);
   });
-  return paths;
+  return hidden ? undefined : paths;
 }
 
 /** Paths the library or Mongoose writes itself: the id, the version, the timestamps, the discriminator key. */
