@@ -18,6 +18,7 @@ import { parsePage, splitList, firstValue, type PagePlan } from './query/params.
 import { andInto } from './query/conditions.js';
 import { isPlainObject } from './guards.js';
 import { callQueryHook, isQuery } from './query/thenable.js';
+import { directReadable, findOneDirect } from './query/direct-read.js';
 import { metaOf, type ResourceMeta } from './resource-meta.js';
 import type { ParentScope } from './nesting/lookup.js';
 import { polymorphicProjection } from './serialize/children.js';
@@ -94,6 +95,12 @@ export interface RequestScope {
   parent?: ParentScope;
 }
 
+/**
+ * `hasReadPermission` hooks that narrow nothing (the defaults of `ResourceView` and of a related
+ * resource's scope): a lookup through them reads the queryset itself, so it may take the direct read.
+ */
+export const passThroughReadHooks = new WeakSet<object>();
+
 const openScope: RequestScope = {
   permissions: {
     hasReadPermission: (_ctx, query) => query,
@@ -103,6 +110,7 @@ const openScope: RequestScope = {
   },
   databaseTimeoutMS: 2000,
 };
+passThroughReadHooks.add(openScope.permissions.hasReadPermission);
 
 /**
  * Key of the per-request scope on a Resource instance. A string, not a symbol, and no private members on
@@ -375,6 +383,12 @@ export class Resource<M extends AnyModel = AnyModel, Self extends ResourceCheck<
    * Reads are lean and projected to the requested fields; writes get the full Mongoose document.
    */
   async getObject(ctx: RequestContext, pk: unknown, options: GetObjectOptions = {}): Promise<PlainDocument | AnyDocument | null> {
+    if (!options.forWrite && readsDirectly(untyped(this), 'findOne')) {
+      const projection = this.projectionFor(await this.requestFields(ctx));
+      const versionKey = versionKeyOf(this.document);
+      const selected = projection && versionKey !== undefined ? { ...projection, [versionKey]: 1 as const } : projection;
+      return runTimed(untyped(this), (maxTimeMS) => findOneDirect(this.document, pk, selected, maxTimeMS));
+    }
     const query = await this.readableQuery(ctx, { _id: pk });
     if (options.forWrite) return this.run(query.findOne()) as Promise<AnyDocument | null>;
     const projection = this.projectionFor(await this.requestFields(ctx));
@@ -571,19 +585,11 @@ export class Resource<M extends AnyModel = AnyModel, Self extends ResourceCheck<
    * the time left, so the server stops the work when the client stops waiting.
    */
   async run<T>(operation: PromiseLike<T>): Promise<T> {
-    const deadline = this.deadline;
-    const remaining = deadline.remainingMS();
-    if (remaining <= 0) throw deadline.unavailable();
-    try {
-      if (isQuery(operation)) {
-        // At least 1: maxTimeMS(0) would mean "no limit".
-        if (Number.isFinite(remaining)) operation.maxTimeMS(Math.max(1, Math.floor(remaining)));
-        return (await withDeadline(operation.exec(), remaining)) as T;
-      }
-      return await withDeadline(operation, remaining);
-    } catch (error) {
-      throw isDatabaseUnavailable(error) ? deadline.unavailable() : error;
-    }
+    return runTimed(untyped(this), (maxTimeMS) => {
+      if (!isQuery(operation)) return operation;
+      if (maxTimeMS !== undefined) operation.maxTimeMS(maxTimeMS);
+      return operation.exec() as Promise<T>;
+    });
   }
 
   /**
@@ -650,6 +656,40 @@ export class Resource<M extends AnyModel = AnyModel, Self extends ResourceCheck<
       throw duplicateConflict(this.meta, await duplicateFields(error, this.meta, doc, (operation) => this.run(operation)));
     }
   }
+}
+
+/**
+ * Starts a read with the time left as its `maxTimeMS` (`undefined`: no deadline) and waits for it under
+ * the request's deadline: 503 instead of a hang when the database is not there.
+ */
+export async function runTimed<T>(resource: Resource, start: (maxTimeMS: number | undefined) => PromiseLike<T>): Promise<T> {
+  const deadline = resource.deadline;
+  const remaining = deadline.remainingMS();
+  if (remaining <= 0) throw deadline.unavailable();
+  try {
+    // At least 1: maxTimeMS(0) would mean "no limit".
+    const maxTimeMS = Number.isFinite(remaining) ? Math.max(1, Math.floor(remaining)) : undefined;
+    return await withDeadline(start(maxTimeMS), remaining);
+  } catch (error) {
+    throw isDatabaseUnavailable(error) ? deadline.unavailable() : error;
+  }
+}
+
+/**
+ * Whether a lean read by `_id` may skip the Mongoose Query (query/direct-read.ts): the resource keeps the
+ * default queryset, read hooks and `run`, the view's `hasReadPermission` narrows nothing, the view is not
+ * nested, and the model's Query would send the plain command.
+ */
+export function readsDirectly(resource: Resource, op: 'find' | 'findOne'): boolean {
+  const scope = resource[scopeKey];
+  return (
+    resource.getQueryset === Resource.prototype.getQueryset &&
+    resource.hasReadPermission === Resource.prototype.hasReadPermission &&
+    resource.run === Resource.prototype.run &&
+    scope.parent === undefined &&
+    passThroughReadHooks.has(scope.permissions.hasReadPermission) &&
+    directReadable(resource.document, op)
+  );
 }
 
 /** Detaches the write's session from the document once the write settles (Mongoose keeps it otherwise). */

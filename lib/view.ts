@@ -22,7 +22,7 @@ import type { IdempotencyConfig } from './idempotency/options.js';
 import { readJsonBody, type BodyOptions } from './write/body.js';
 import type { MethodMarker, MethodName, RouteTarget, Verb } from './methods.js';
 import { castId } from './query/ids.js';
-import { scopeKey, type AnyResource, type RequestScope, type Resource } from './resource.js';
+import { passThroughReadHooks, scopeKey, type AnyResource, type RequestScope, type Resource } from './resource.js';
 import { metaOf, type ResourceMeta } from './resource-meta.js';
 import { collectionPathOf, parentScopeOf, resolveParentOf } from './nesting/lookup.js';
 import { PARENT_PK_PARAM, type ParentLink } from './nesting/parent.js';
@@ -147,6 +147,9 @@ export class ResourceView<R extends AnyResource = Resource> {
     return true;
   }
 }
+
+// The default narrows nothing: a view that keeps it lets reads by pk skip the Mongoose Query (query/direct-read.ts).
+passThroughReadHooks.add(ResourceView.prototype.hasReadPermission);
 
 /** A ResourceView subclass, typed or not (`ResourceView<any>`: its hooks are not compared one by one). */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- any view, whatever its resource

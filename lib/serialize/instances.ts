@@ -4,7 +4,7 @@
  * (one per discriminator of a polymorphic collection). Each remembers how deep it is nested and whether
  * it answers the client's `_fields` (top level) or outputs its own default fields (nested).
  */
-import { scopeKey, type Resource, type ResourceClass } from '../resource.js';
+import { Resource, scopeKey, type ResourceClass } from '../resource.js';
 import type { RequestContext } from '../types.js';
 
 /** Relations nested deeper than this are output as they are stored (ids), which ends reference cycles. */
@@ -56,7 +56,8 @@ export function spawnChild(parent: Resource, Class: ResourceClass): Resource {
 export function fieldsFor(resource: Resource, ctx: RequestContext): Promise<string[]> {
   const state = nesting.get(resource);
   if (!state?.nested) return resource.requestFields(ctx);
-  state.fields ??= Promise.resolve(resource.getFields(withoutFieldsParam(ctx)));
+  // The default getFields without `_fields` is the default fields: no view of the context to build.
+  state.fields ??= Promise.resolve(resource.getFields === Resource.prototype.getFields ? [...resource.meta.fields] : resource.getFields(withoutFieldsParam(ctx)));
   return state.fields;
 }
 

@@ -21,7 +21,8 @@
 import { isMongooseDocument, isPlainObject } from '../guards.js';
 import { anyOfIds, castId } from '../query/ids.js';
 import { plainOf } from '../handlers/shared.js';
-import { resourceClass, type Resource, type ResourceClass } from '../resource.js';
+import { readsDirectly, resourceClass, runTimed, type Resource, type ResourceClass } from '../resource.js';
+import { findByIdsDirect } from '../query/direct-read.js';
 import type { PlainDocument, RequestContext } from '../types.js';
 import { childResourceFor, partitionByChild } from './children.js';
 import { depthOf, fieldsFor, MAX_RELATION_DEPTH, spawnRelated } from './instances.js';
@@ -248,12 +249,17 @@ function targetOf(value: unknown, batch: Batch): Target {
 
 /**
  * The referenced documents of a batch: one query, through the related resource's queryset, read
- * permission and projection.
+ * permission and projection (straight to the collection when those are the defaults: query/direct-read.ts).
  */
 async function load(batch: Batch, ctx: RequestContext): Promise<PlainDocument[]> {
   if (batch.ids.size === 0) return [];
   const related = batch.resource;
-  const query = await related.readableQuery(ctx, { _id: anyOfIds([...batch.ids.values()]) });
+  const idCondition = anyOfIds([...batch.ids.values()]);
+  if (readsDirectly(related, 'find')) {
+    const projection = related.projectionFor(await fieldsFor(related, ctx));
+    return runTimed(related, (maxTimeMS) => findByIdsDirect(related.document, idCondition, projection, maxTimeMS));
+  }
+  const query = await related.readableQuery(ctx, { _id: idCondition });
   const projection = related.projectionFor(await fieldsFor(related, ctx));
   if (projection) query.select(projection);
   return (await related.run(query.lean())) as PlainDocument[];

@@ -1,0 +1,137 @@
+/**
+ * A quick, in-process measure of the library's own CPU on the read scenarios, for iterating on the read
+ * path: the koa-mongorest and baseline contenders run in this one process against one database, and a
+ * keep-alive client sends them the same requests in interleaved rounds. The client's CPU is in both
+ * numbers, so what matters is the difference (lib − baseline, µs per request), which is less noisy on a
+ * shared machine than two child processes' ratio. The headline numbers still come from `npm run bench`.
+ *
+ * With `--stub-db`, the driver's `find`/`findOne` answer from memory (copies of the seeded documents), so
+ * what is left is the HTTP stack plus each contender's own code: the library's overhead without the
+ * database's noise.
+ *
+ * `node --import tsx bench/read-path.ts [--docs=2000] [--requests=2000] [--rounds=5] [--scenarios=fetch,list-100,expanded] [--stub-db]`
+ */
+import { Agent, request } from 'node:http';
+import { parseArgs } from 'node:util';
+import { Collection, MongoClient, type Document } from 'mongodb';
+import { resolveServer } from '../test/fixtures/server/resolve.js';
+import { start as startBaseline } from './contenders/baseline.js';
+import { start as startLib } from './contenders/koa-mongorest.js';
+import { seed } from './seed.js';
+
+const { values } = parseArgs({
+  options: {
+    docs: { type: 'string' },
+    requests: { type: 'string' },
+    rounds: { type: 'string' },
+    scenarios: { type: 'string' },
+    connections: { type: 'string' },
+    'stub-db': { type: 'boolean' },
+    'lib-only': { type: 'boolean' },
+  },
+});
+const docs = Number(values.docs ?? 2000);
+const requests = Number(values.requests ?? 2000);
+const rounds = Number(values.rounds ?? 5);
+const connections = Number(values.connections ?? 10);
+const scenarios = (values.scenarios ?? 'list-20,list-100,fetch,expanded').split(',');
+
+const server = await resolveServer((line) => console.error(line));
+const dbName = 'koa_mongorest_read_path';
+const client = await new MongoClient(server.uri).connect();
+const fixture = await seed(client.db(dbName), docs, () => undefined);
+if (values['stub-db']) await stubDriver();
+const config = { uri: server.uri, dbName, poolSize: connections };
+const apps = { baseline: await startBaseline(config), lib: await startLib(config) };
+
+const pathsFor: Record<string, (index: number) => string> = {
+  'list-20': () => '/posts/?_limit=20',
+  'list-100': () => '/posts/?_limit=100',
+  fetch: (index) => `/posts/${fixture.postIds[index % fixture.postIds.length]}/`,
+  expanded: () => '/posts-with-author/?_limit=20',
+};
+
+function get(agent: Agent, port: number, path: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, path, agent }, (res) => {
+      if (res.statusCode !== 200) reject(new Error(`${path}: ${res.statusCode}`));
+      res.on('data', () => undefined);
+      res.on('end', resolve);
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+/** CPU µs per request of `count` requests at `connections` concurrency. */
+async function round(port: number, scenario: string, count: number): Promise<number> {
+  const agent = new Agent({ keepAlive: true, maxSockets: connections });
+  const pathOf = pathsFor[scenario]!;
+  let next = 0;
+  const before = process.cpuUsage();
+  await Promise.all(
+    Array.from({ length: connections }, async () => {
+      while (next < count) await get(agent, port, pathOf(next++));
+    }),
+  );
+  const used = process.cpuUsage(before);
+  agent.destroy();
+  return (used.user + used.system) / count;
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+for (const scenario of scenarios) {
+  await round(apps.baseline.server.port, scenario, requests / 4);
+  await round(apps.lib.server.port, scenario, requests / 4);
+  const base: number[] = [];
+  const lib: number[] = [];
+  const diff: number[] = [];
+  for (let i = 0; i < rounds; i++) {
+    const b = values['lib-only'] ? 0 : await round(apps.baseline.server.port, scenario, requests);
+    const l = await round(apps.lib.server.port, scenario, requests);
+    base.push(b);
+    lib.push(l);
+    diff.push(l - b);
+  }
+  console.log(
+    `${scenario.padEnd(10)} baseline ${median(base).toFixed(0).padStart(6)} µs/req  lib ${median(lib).toFixed(0).padStart(6)} µs/req  lib−base ${median(diff).toFixed(0).padStart(5)} µs (rounds: ${diff.map((d) => d.toFixed(0)).join(' ')})`,
+  );
+}
+await apps.lib.close();
+await apps.baseline.close();
+await client.close();
+await server.stop();
+
+/** Replaces the driver's `find`/`findOne` with in-memory answers: fresh copies of the stored documents. */
+async function stubDriver(): Promise<void> {
+  const db = client.db(dbName);
+  const stored = new Map<string, Map<string, Document>>();
+  for (const name of ['posts', 'users']) {
+    const docs = await db.collection(name).find().toArray();
+    stored.set(name, new Map(docs.map((doc) => [String(doc._id), doc])));
+  }
+  const copy = (doc: Document): Document => {
+    const out: Document = {};
+    for (const key of Object.keys(doc)) out[key] = Array.isArray(doc[key]) ? [...(doc[key] as unknown[])] : doc[key];
+    return out;
+  };
+  const matching = (name: string, filter: Document, limit: number): Document[] => {
+    const docs = stored.get(name)!;
+    const id = filter._id as unknown;
+    if (id && typeof id === 'object' && '$in' in id) return (id.$in as unknown[]).map((one) => docs.get(String(one))).filter((doc) => doc !== undefined).map(copy);
+    if (id !== undefined) return [docs.get(String(id))].filter((doc) => doc !== undefined).map(copy);
+    const out: Document[] = [];
+    for (const doc of docs.values()) {
+      if (out.length >= (limit || Infinity)) break;
+      out.push(copy(doc));
+    }
+    return out;
+  };
+  Collection.prototype.findOne = async function (this: Collection, filter: Document = {}) {
+    return matching(this.collectionName, filter, 1)[0] ?? null;
+  } as never;
+  Collection.prototype.find = function (this: Collection, filter: Document = {}, options: { limit?: number } = {}) {
+    const docs = matching(this.collectionName, filter, options.limit ?? 0);
+    return { toArray: async () => docs };
+  } as never;
+}

@@ -1,0 +1,145 @@
+/**
+ * The direct read: a lean `findOne` or `find` by `_id` sent through the model's collection (`Model.collection`,
+ * Mongoose's own wrapper of the driver's collection: it keeps Mongoose's command buffering and debug
+ * output) instead of building and running a Mongoose Query — the Query's construction, casting and
+ * middleware machinery cost about as much CPU as the rest of a fetch (issue 15). It is taken only when
+ * the Query would send exactly this command and hand back the driver's document untouched, which this
+ * module checks on every call; otherwise the caller takes the general path.
+ *
+ * What must hold (anything else — or a Mongoose whose internals look different — means "no"):
+ *  - no query middleware for the operation, `findOne` or `find` (the model's own, a plugin's, a global plugin's), no tracing
+ *    subscriber on Mongoose's `mongoose:query` channel, no transaction session from Mongoose's async
+ *    local storage;
+ *  - not a discriminator model (its queries add the discriminator key), no schema-level
+ *    `read`/`readConcern`/`collation`/`lean`/`translateAliases`, no connection- or Mongoose-wide
+ *    `maxTimeMS`/`sanitizeFilter`/`translateAliases`;
+ *  - no path with a schema-level `select` (Mongoose adds it to, or removes it from, every projection);
+ *  - an `_id` path whose query casting is its plain `cast` (no setters: `lowercase`, `trim`, `set`…,
+ *    apart from the auto `_id`'s own, which leaves query values as they are).
+ * test/read-fast-paths.test.ts compares both paths and shows each condition sends the read through Mongoose.
+ */
+import { tracingChannel } from 'node:diagnostics_channel';
+import type { Schema } from 'mongoose';
+import type { AnyModel, PlainDocument } from '../types.js';
+
+/** Mongoose's query tracing channel: an APM tool listening must keep seeing every query. */
+const queryTracing = tracingChannel('mongoose:query');
+
+interface HookStore {
+  _pres?: unknown;
+  _posts?: unknown;
+}
+
+interface SchemaTypeShape {
+  selected?: unknown;
+  setters?: { name?: string }[];
+  schema?: Schema;
+}
+
+/** Per schema: whether its paths allow the direct read (computed once: paths are fixed once a model is compiled). */
+const plainSchemas = new WeakMap<Schema, boolean>();
+
+/** No path, at any depth, with a schema-level `select`. */
+function noSchemaLevelSelect(schema: Schema, seen = new Set<Schema>()): boolean {
+  if (seen.has(schema)) return true;
+  seen.add(schema);
+  let plain = true;
+  schema.eachPath((_path, type) => {
+    const shape = type as unknown as SchemaTypeShape;
+    if (shape.selected !== undefined) plain = false;
+    else if (shape.schema && !noSchemaLevelSelect(shape.schema, seen)) plain = false;
+  });
+  return plain;
+}
+
+/** The `_id` path casts query values with `cast` alone (the auto ObjectId `_id`'s `resetId` leaves them as they are). */
+function plainIdCasting(schema: Schema): boolean {
+  const id = schema.path('_id') as unknown as SchemaTypeShape | undefined;
+  if (!id) return false;
+  const setters = id.setters;
+  if (!Array.isArray(setters)) return false;
+  return setters.every((setter) => setter.name === 'resetId');
+}
+
+function schemaAllows(schema: Schema): boolean {
+  let allowed = plainSchemas.get(schema);
+  if (allowed === undefined) {
+    const options = schema.options as Record<string, unknown>;
+    const userOptions = (schema as unknown as { _userProvidedOptions?: Record<string, unknown> })._userProvidedOptions ?? {};
+    allowed =
+      options.read == null &&
+      options.readConcern == null &&
+      options.collation == null &&
+      !('lean' in options) &&
+      userOptions.translateAliases == null &&
+      noSchemaLevelSelect(schema) &&
+      plainIdCasting(schema);
+    plainSchemas.set(schema, allowed);
+  }
+  return allowed;
+}
+
+/** Whether the hook store Mongoose runs for this model's queries has none for `op` (unknown shape: it might). */
+function noQueryMiddleware(model: AnyModel, op: string): boolean {
+  const hooks = (model as unknown as { Query?: { prototype?: { _queryMiddleware?: HookStore } } }).Query?.prototype?._queryMiddleware;
+  if (hooks == null) return false;
+  const { _pres: pres, _posts: posts } = hooks;
+  if (!(pres instanceof Map) || !(posts instanceof Map)) return false;
+  return !pres.has(op) && !posts.has(op);
+}
+
+/** A set (non-nullish) option, as Mongoose reads them. */
+function isSet(options: unknown, key: string): boolean {
+  return options != null && (options as Record<string, unknown>)[key] != null;
+}
+
+/** Whether a lean `find` or `findOne` (`op`) of `model` may skip the Mongoose Query (see the file's comment). */
+export function directReadable(model: AnyModel, op: 'find' | 'findOne'): boolean {
+  const shape = model as unknown as {
+    baseModelName?: unknown;
+    db?: { options?: unknown; config?: unknown; base?: { options?: unknown; transactionAsyncLocalStorage?: { getStore(): unknown } } };
+    collection?: { find?: unknown; findOne?: unknown };
+  };
+  if (shape.baseModelName !== undefined) return false;
+  if (typeof shape.collection?.[op] !== 'function') return false;
+  const db = shape.db;
+  const base = db?.base;
+  if (!db || !base) return false;
+  if (!schemaAllows(model.schema)) return false;
+  if (!noQueryMiddleware(model, op)) return false;
+  if (queryTracing.hasSubscribers !== false) return false;
+  for (const options of [db.options, db.config, base.options]) {
+    if (isSet(options, 'maxTimeMS') || isSet(options, 'sanitizeFilter') || isSet(options, 'translateAliases')) return false;
+  }
+  const store = base.transactionAsyncLocalStorage?.getStore() as { session?: unknown } | undefined;
+  if (store?.session != null) return false;
+  return true;
+}
+
+/** The options Mongoose passes the driver for a lean read with this projection and `maxTimeMS`, in its order. */
+function readOptions(projection: Record<string, 1> | undefined, maxTimeMS: number | undefined): Record<string, unknown> {
+  const options: Record<string, unknown> = {};
+  if (maxTimeMS !== undefined) options.maxTimeMS = maxTimeMS;
+  if (projection) options.projection = projection;
+  return options;
+}
+
+/**
+ * The document whose `_id` is `id` (already cast to the `_id` type), lean, as Mongoose's
+ * `findOne({ _id: id }).select(projection).maxTimeMS(ms).lean()` gives it — only when `directReadable(model)`.
+ */
+export function findOneDirect(model: AnyModel, id: unknown, projection: Record<string, 1> | undefined, maxTimeMS: number | undefined): Promise<PlainDocument | null> {
+  const filter: Record<string, unknown> = { _id: id };
+  return model.collection.findOne(filter, readOptions(projection, maxTimeMS)) as Promise<PlainDocument | null>;
+}
+
+/**
+ * The documents whose `_id` matches `idCondition` (an id or `{ $in: ids }`, already cast to the `_id`
+ * type), lean, as Mongoose's `find({ _id: idCondition }).select(projection).maxTimeMS(ms).lean()` gives
+ * them — only when `directReadable(model, 'find')`.
+ */
+export async function findByIdsDirect(model: AnyModel, idCondition: unknown, projection: Record<string, 1> | undefined, maxTimeMS: number | undefined): Promise<PlainDocument[]> {
+  const filter: Record<string, unknown> = { _id: idCondition };
+  const cursor = await model.collection.find(filter, readOptions(projection, maxTimeMS));
+  return (await cursor.toArray()) as PlainDocument[];
+}
