@@ -676,14 +676,15 @@ export async function runTimed<T>(resource: Resource, start: (maxTimeMS: number 
 }
 
 /**
- * Whether a lean read by `_id` may skip the Mongoose Query (query/direct-read.ts): the resource keeps the
- * default queryset, read hooks and `run`, the view's `hasReadPermission` narrows nothing, the view is not
+ * Whether a lean read may skip the Mongoose Query (query/direct-read.ts): the resource keeps the
+ * default `getQueryset`, `readableQuery`, `hasReadPermission` and `run`, the view's `hasReadPermission` narrows nothing, the view is not
  * nested, and the model's Query would send the plain command.
  */
 export function readsDirectly(resource: Resource, op: 'find' | 'findOne'): boolean {
   const scope = resource[scopeKey];
   return (
     resource.getQueryset === Resource.prototype.getQueryset &&
+    resource.readableQuery === Resource.prototype.readableQuery &&
     resource.hasReadPermission === Resource.prototype.hasReadPermission &&
     resource.run === Resource.prototype.run &&
     scope.parent === undefined &&

@@ -91,10 +91,18 @@ function build(connection: Connection) {
     override renameFields = { n: 'number' };
     override optionalFields = ['meta'];
     override filters = { tag: [ops.Exact] };
+    override allowedOrdering = ['title', 'number'];
   }
   class GeneralItemResource extends ItemResource {
     override getQueryset(ctx: RequestContext) {
       return super.getQueryset(ctx);
+    }
+  }
+  /** Overrides readableQuery (narrowing): fetches and lists take the general path. */
+  class NarrowedItemResource extends ItemResource {
+    override async readableQuery(ctx: RequestContext, filter?: Record<string, unknown>) {
+      const query = await super.readableQuery(ctx, filter);
+      return query.where({ n: { $ne: 13 } });
     }
   }
   class ExpandedItemResource extends ItemResource {
@@ -129,6 +137,7 @@ function build(connection: Connection) {
   const views: [string, ResourceClass][] = [
     ['items', ItemResource],
     ['general-items', GeneralItemResource],
+    ['narrowed-items', NarrowedItemResource],
     ['expanded', ExpandedItemResource],
     ['general-expanded', GeneralExpandedItemResource],
     ['hooked-expanded', HookedExpandedItemResource],
@@ -268,4 +277,47 @@ test.serial("a view whose hasReadPermission narrows is read through Mongoose", a
   t.is((await agent().get(`/api/narrowing/${id}/`).set('X-Tag', tag)).status, 200);
   t.is((await agent().get(`/api/narrowing/${id}/`).set('X-Tag', 'someone-else')).status, 404);
   t.is(queries.count, 2);
+});
+
+test.serial('list pages of the whole collection: the direct read and the Mongoose query answer identically', async (t) => {
+  await seedItems(uniqueTag('items'));
+  const queries = env().itemQueries;
+  const reads = env().itemReads;
+  for (const query of ['', '?_limit=2', '?_skip=1&_limit=2', '?_order_by=-number', '?_order_by=title,-number&_fields=title,number', '?_count=1&_limit=3', '?_skip=100000', '?_fields=_all&_limit=4']) {
+    queries.count = 0;
+    reads.length = 0;
+    const direct = await agent().get(`/api/items/${query}`);
+    // `_count` still counts through Mongoose (countDocuments); the page itself runs no Query.
+    t.is(queries.count, query.includes('_count') ? 1 : 0, `no Mongoose Query for the page ${query}`);
+    const general = await agent().get(`/api/general-items/${query}`);
+    t.true(queries.count >= 1);
+    t.is(direct.status, 200, query);
+    t.is(direct.text, general.text, query);
+    t.is(direct.headers.etag, general.headers.etag, query);
+    // The same command options, the deadline as maxTimeMS included.
+    const [sentDirect, sentGeneral] = reads as { maxTimeMS?: number }[];
+    t.true(typeof sentDirect!.maxTimeMS === 'number' && sentDirect!.maxTimeMS > 0);
+    t.deepEqual({ ...sentDirect, maxTimeMS: 1 }, { ...sentGeneral, maxTimeMS: 1 }, query);
+  }
+  // A client filter, _limit=0 (a probe) and an overridden getObjects keep the Mongoose Query.
+  for (const query of ['?tag=nothing', '?_limit=0']) {
+    queries.count = 0;
+    const direct = await agent().get(`/api/items/${query}`);
+    const general = await agent().get(`/api/general-items/${query}`);
+    t.is(direct.text, general.text, query);
+    t.is(queries.count, 2, query);
+  }
+});
+
+test.serial('a resource overriding readableQuery is read through it: fetches and lists are narrowed', async (t) => {
+  const tag = uniqueTag('narrowed');
+  const [shown, hidden] = await env().Item.create([
+    { tag, title: 'Shown', n: 1 },
+    { tag, title: 'Hidden', n: 13 },
+  ]);
+  t.is((await agent().get(`/api/narrowed-items/${shown!._id}/`)).status, 200);
+  t.is((await agent().get(`/api/narrowed-items/${hidden!._id}/`)).status, 404);
+  const listed = await agent().get(`/api/narrowed-items/?_limit=100&_fields=title,number`);
+  t.is(listed.status, 200);
+  t.false((listed.body.data as { number: number }[]).some((item) => item.number === 13));
 });

@@ -3,16 +3,35 @@ import { NotFound } from '../errors.js';
 import { encodeCursor, keysetFilter } from '../query/cursor.js';
 import { castPk } from '../query/pk.js';
 import { revive } from '../query/thenable.js';
-import type { Resource } from '../resource.js';
+import { findPageDirect } from '../query/direct-read.js';
+import type { PagePlan } from '../query/params.js';
+import { readsDirectly, Resource, runTimed, type ObjectsPage } from '../resource.js';
 import type { PlainDocument, RequestContext } from '../types.js';
 import { answerNotModified, deferPageEtag, itemEtag } from '../versioning/conditional.js';
-import { planList, type ListOptions } from './plan.js';
+import { planList, type ListOptions, type ReadPlan } from './plan.js';
 
 export type { ListOptions } from './plan.js';
 
 export async function list(ctx: RequestContext, resource: Resource, options?: ListOptions): Promise<void> {
   // Parsed once, every 400 decided before the database is touched.
-  const { page, cursor, filter, order, projection, count } = await planList(ctx, resource, options);
+  const plan = await planList(ctx, resource, options);
+  const { page, cursor } = plan;
+  const [result, total] = pageDirectly(resource, plan) ? await directPage(resource, plan, page!) : await queriedPage(ctx, resource, plan);
+  const body: PlainDocument = { data: await resource.serializeMany(result.objects, ctx) };
+  if (page) body.has_more = result.hasMore;
+  const last = result.objects.at(-1);
+  if (cursor && result.hasMore && last) body.next = encodeCursor(cursor, last, options!.cursorKey);
+  if (total !== undefined) body.total = total;
+  if (result.extra) Object.assign(body, result.extra);
+  ctx.body = body;
+  // Its weak ETag (If-None-Match → 304) is computed from the page as finally sent, after the view's
+  // dispatch (which may rewrite it): versioning/conditional.ts's sendPage.
+  deferPageEtag(ctx);
+}
+
+/** The page (and `_count`'s total) through the queryset, the read hooks and `getObjects`. */
+async function queriedPage(ctx: RequestContext, resource: Resource, plan: ReadPlan): Promise<[ObjectsPage, unknown]> {
+  const { cursor, filter, order, projection, count } = plan;
   const query = await resource.readableQuery(ctx, filter);
   // The total counts what the filter matches, whatever page or cursor position is asked for.
   const countFilter = count ? query.getFilter() : undefined;
@@ -25,21 +44,40 @@ export async function list(ctx: RequestContext, resource: Resource, options?: Li
   // (Resource.run sets it again, closer to sending).
   const remaining = resource.deadline.remainingMS();
   if (remaining > 0 && Number.isFinite(remaining)) query.maxTimeMS(Math.max(1, Math.floor(remaining)));
-  const [result, total] = await Promise.all([
+  return Promise.all([
     // getObjects is an app override point: hand it an ordinary (awaitable) query.
     resource.getObjects(ctx, revive(query)),
     countFilter ? resource.run(resource.document.countDocuments(countFilter)) : undefined,
   ]);
-  const body: PlainDocument = { data: await resource.serializeMany(result.objects, ctx) };
-  if (page) body.has_more = result.hasMore;
-  const last = result.objects.at(-1);
-  if (cursor && result.hasMore && last) body.next = encodeCursor(cursor, last, options!.cursorKey);
-  if (total !== undefined) body.total = total;
-  if (result.extra) Object.assign(body, result.extra);
-  ctx.body = body;
-  // Its weak ETag (If-None-Match → 304) is computed from the page as finally sent, after the view's
-  // dispatch (which may rewrite it): versioning/conditional.ts's sendPage.
-  deferPageEtag(ctx);
+}
+
+/**
+ * Whether the page is a plain read of the whole collection that may skip the Mongoose Query
+ * (query/direct-read.ts): no client filter, no cursor, a page of at least one document, the default
+ * `getObjects`, and `readsDirectly` (default queryset and read hooks, a plain model).
+ */
+function pageDirectly(resource: Resource, plan: ReadPlan): boolean {
+  return (
+    plan.page !== undefined &&
+    plan.page.limit > 0 &&
+    plan.cursor === undefined &&
+    Object.keys(plan.filter).length === 0 &&
+    resource.getObjects === Resource.prototype.getObjects &&
+    readsDirectly(resource, 'find')
+  );
+}
+
+/** What `queriedPage` gives for a plain page, read straight from the collection. */
+async function directPage(resource: Resource, plan: ReadPlan, page: PagePlan): Promise<[ObjectsPage, unknown]> {
+  const read = { sort: plan.order, skip: page.skip, limit: page.limit + 1, projection: plan.projection };
+  const [rows, total] = await Promise.all([
+    runTimed(resource, (maxTimeMS) => findPageDirect(resource.document, read, maxTimeMS)),
+    // The queryset's filter is empty: the total counts the whole collection.
+    plan.count ? resource.run(resource.document.countDocuments({})) : undefined,
+  ]);
+  const hasMore = rows.length > page.limit;
+  if (hasMore) rows.length = page.limit;
+  return [{ objects: rows, hasMore }, total];
 }
 
 export async function fetch(ctx: RequestContext, resource: Resource, rawPk: string): Promise<void> {

@@ -1,5 +1,5 @@
 /**
- * The direct read: a lean `findOne` or `find` by `_id` sent through the model's collection (`Model.collection`,
+ * The direct read: a lean `findOne` or `find` by `_id`, or a page of the whole collection, sent through the model's collection (`Model.collection`,
  * Mongoose's own wrapper of the driver's collection: it keeps Mongoose's command buffering and debug
  * output) instead of building and running a Mongoose Query — the Query's construction, casting and
  * middleware machinery cost about as much CPU as the rest of a fetch (issue 15). It is taken only when
@@ -12,7 +12,7 @@
  *    local storage;
  *  - not a discriminator model (its queries add the discriminator key), no schema-level
  *    `read`/`readConcern`/`collation`/`lean`/`translateAliases`, no connection- or Mongoose-wide
- *    `maxTimeMS`/`sanitizeFilter`/`translateAliases`;
+ *    `maxTimeMS`/`allowDiskUse`/`sanitizeFilter`/`translateAliases`;
  *  - no path with a schema-level `select` (Mongoose adds it to, or removes it from, every projection);
  *  - an `_id` path whose query casting is its plain `cast` (no setters: `lowercase`, `trim`, `set`…,
  *    apart from the auto `_id`'s own, which leaves query values as they are).
@@ -109,7 +109,7 @@ export function directReadable(model: AnyModel, op: 'find' | 'findOne'): boolean
   if (!noQueryMiddleware(model, op)) return false;
   if (queryTracing.hasSubscribers !== false) return false;
   for (const options of [db.options, db.config, base.options]) {
-    if (isSet(options, 'maxTimeMS') || isSet(options, 'sanitizeFilter') || isSet(options, 'translateAliases')) return false;
+    if (['maxTimeMS', 'allowDiskUse', 'sanitizeFilter', 'translateAliases'].some((key) => isSet(options, key))) return false;
   }
   const store = base.transactionAsyncLocalStorage?.getStore() as { session?: unknown } | undefined;
   if (store?.session != null) return false;
@@ -138,8 +138,35 @@ export function findOneDirect(model: AnyModel, id: unknown, projection: Record<s
  * type), lean, as Mongoose's `find({ _id: idCondition }).select(projection).maxTimeMS(ms).lean()` gives
  * them — only when `directReadable(model, 'find')`.
  */
-export async function findByIdsDirect(model: AnyModel, idCondition: unknown, projection: Record<string, 1> | undefined, maxTimeMS: number | undefined): Promise<PlainDocument[]> {
-  const filter: Record<string, unknown> = { _id: idCondition };
-  const cursor = await model.collection.find(filter, readOptions(projection, maxTimeMS));
+export function findByIdsDirect(model: AnyModel, idCondition: unknown, projection: Record<string, 1> | undefined, maxTimeMS: number | undefined): Promise<PlainDocument[]> {
+  return findDirect(model, { _id: idCondition }, readOptions(projection, maxTimeMS));
+}
+
+/** What a page of the whole collection asks for (`find({})`). */
+export interface PageRead {
+  sort: Record<string, 1 | -1> | undefined;
+  skip: number;
+  limit: number;
+  projection: Record<string, 1> | undefined;
+}
+
+/**
+ * One page of the whole collection, lean, as Mongoose's
+ * `find().sort(sort).maxTimeMS(ms).skip(skip).limit(limit).select(projection).lean()` gives it — only
+ * when `directReadable(model, 'find')`.
+ */
+export function findPageDirect(model: AnyModel, page: PageRead, maxTimeMS: number | undefined): Promise<PlainDocument[]> {
+  // The options Mongoose passes, in its order.
+  const options: Record<string, unknown> = {};
+  if (page.sort) options.sort = page.sort;
+  if (maxTimeMS !== undefined) options.maxTimeMS = maxTimeMS;
+  options.skip = page.skip;
+  options.limit = page.limit;
+  if (page.projection) options.projection = page.projection;
+  return findDirect(model, {}, options);
+}
+
+async function findDirect(model: AnyModel, filter: Record<string, unknown>, options: Record<string, unknown>): Promise<PlainDocument[]> {
+  const cursor = await model.collection.find(filter, options);
   return (await cursor.toArray()) as PlainDocument[];
 }
