@@ -4,6 +4,7 @@
  * do more than pass the command through: query middleware (the model's or a plugin's), schema-level
  * `select`, `_id` setters, overridden lookups. Issue 15.
  */
+import { tracingChannel } from 'node:diagnostics_channel';
 import test from 'ava';
 import Koa from 'koa';
 import mongoose, { type Connection, type Model } from 'mongoose';
@@ -320,4 +321,22 @@ test.serial('a resource overriding readableQuery is read through it: fetches and
   const listed = await agent().get(`/api/narrowed-items/?_limit=100&_fields=title,number`);
   t.is(listed.status, 200);
   t.false((listed.body.data as { number: number }[]).some((item) => item.number === 13));
+});
+
+test.serial("a subscriber on Mongoose's query tracing channel sees every read: fetches and pages then run Mongoose Queries", async (t) => {
+  const [id] = await seedItems(uniqueTag('traced'));
+  const channel = tracingChannel('mongoose:query');
+  let traced = 0;
+  const subscriber = { start: () => void traced++, end: () => undefined, asyncStart: () => undefined, asyncEnd: () => undefined, error: () => undefined };
+  channel.subscribe(subscriber);
+  try {
+    const queries = env().itemQueries;
+    queries.count = 0;
+    t.is((await agent().get(`/api/items/${id}/`)).status, 200);
+    t.is((await agent().get('/api/items/?_limit=2')).status, 200);
+    t.is(queries.count, 2);
+    t.is(traced, 2);
+  } finally {
+    channel.unsubscribe(subscriber);
+  }
 });
