@@ -22,7 +22,9 @@ import { viewSource } from './openapi/source.js';
 import type { OpenApiDocument, OpenApiOptions } from './openapi/types.js';
 import { metaOf, type ResourceMeta } from './resource-meta.js';
 import type { RequestContext } from './types.js';
-import { ViewBinding, type ResourceViewClass, type ServeSettings } from './view.js';
+import { serveAction } from './actions/serve.js';
+import { ViewBinding, type ServeSettings } from './serve/binding.js';
+import type { ResourceViewClass } from './view.js';
 import { checkRelationInputs } from './write/nested.js';
 import { PARENT_PK_PARAM, resolveParent, type ParentOption, type RegisteredView } from './nesting/parent.js';
 
@@ -201,7 +203,7 @@ export class MongoRest {
       // Collection actions before the item route, which would take their name for a pk; item actions
       // are one segment deeper (`<pk>/<name>`) and collide with nothing.
       const path = action.target === 'collection' ? `${base}/${action.name}{/}` : `${base}/:pk/${action.name}{/}`;
-      const serve = (ctx: RequestContext) => binding.serveAction(ctx, action, ctx.params?.pk as string | undefined);
+      const serve = (ctx: RequestContext) => serveAction(ctx, binding, action, ctx.params?.pk as string | undefined);
       this.router.all(`${name}-${action.target}-${action.name}`, path, this.guarded(binding.meta, serve));
     }
     // Not for nested views: the schema is the same whatever the parent (and the view's top-level registration serves it).

@@ -5,13 +5,12 @@
  */
 import { NotFound } from '../errors.js';
 import { plainOf } from '../handlers/shared.js';
+import { JSON_TYPE } from '../http/json.js';
 import { castPk } from '../query/pk.js';
 import type { Resource } from '../resource.js';
 import type { AnyDocument, AnyModel, PlainDocument, RequestContext } from '../types.js';
 import { hasBody, readJsonBody, type BodyOptions } from '../write/body.js';
 import type { Action } from './action.js';
-
-const JSON_TYPE = 'application/json; charset=utf-8';
 
 /** Runs `action` for the request `ctx` (`pk`: the item route's segment, for an item action). */
 export async function runAction(ctx: RequestContext, resource: Resource, action: Action, body: BodyOptions, pk?: string): Promise<void> {

@@ -8,7 +8,7 @@
 import { NotFound } from '../errors.js';
 import { castId } from '../query/ids.js';
 import type { RequestContext } from '../types.js';
-import type { ViewBinding } from '../view.js';
+import type { ViewBinding } from '../serve/binding.js';
 import type { ParentLink } from './parent.js';
 
 /** What the resource serving a nested request knows about its parent (on its request scope). */

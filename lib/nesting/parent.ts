@@ -4,7 +4,7 @@
  * Every mistake throws here, at startup, with a sentence saying what to change.
  */
 import type { ResourceMeta } from '../resource-meta.js';
-import type { ViewBinding } from '../view.js';
+import type { ViewBinding } from '../serve/binding.js';
 
 /** The `parent` option of `api.register`: under which registered view, through which field of the child. */
 export interface ParentOption {

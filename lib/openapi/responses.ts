@@ -5,7 +5,8 @@
  */
 import type { Action } from '../actions/action.js';
 import { allow, authenticated } from '../auth/roles.js';
-import type { MethodName } from '../methods.js';
+import { keyedMethods } from '../idempotency/keyed-write.js';
+import { allMethods, type MethodName } from '../methods.js';
 import type { SchemaComponents } from './components.js';
 import { hasAnonymous } from './security.js';
 import { resourceSource, type ResourceSource, type ViewSource } from './source.js';
@@ -114,8 +115,8 @@ export function sharedResponses(schemas: SchemaComponents): { responses: Record<
 }
 
 const reads: ReadonlySet<MethodName> = new Set(['List', 'Fetch']);
-/** Methods whose verb takes an `Idempotency-Key` (POST, PUT, PATCH, DELETE): every write. */
-export const keyedMethodNames: ReadonlySet<MethodName> = new Set(['Create', 'BulkCreate', 'Update', 'Patch', 'BulkUpdate', 'Delete', 'BulkDelete']);
+/** Methods whose verb takes an `Idempotency-Key` (idempotency/keyed-write.ts): every write. */
+export const keyedMethodNames: ReadonlySet<MethodName> = new Set(allMethods.filter((marker) => keyedMethods.has(marker.verb)).map((marker) => marker.name));
 const itemMethods: ReadonlySet<MethodName> = new Set(['Fetch', 'Update', 'Patch', 'Delete']);
 const bodyMethods: ReadonlySet<MethodName> = new Set(['Create', 'BulkCreate', 'Update', 'Patch', 'BulkUpdate']);
 

@@ -15,7 +15,8 @@ import { Resource, resourceClass, type ResourceClass } from '../resource.js';
 import { metaOf, type ResourceMeta } from '../resource-meta.js';
 import { childTableOf, type ChildTable } from '../serialize/children.js';
 import { versionKeyOf } from '../versioning/version.js';
-import { ResourceView, type ViewBinding } from '../view.js';
+import type { ViewBinding } from '../serve/binding.js';
+import { ResourceView } from '../view.js';
 import { PARENT_PK_PARAM } from '../nesting/parent.js';
 import { pascalCase } from './names.js';
 

@@ -5,6 +5,7 @@
  */
 import { hash } from 'node:crypto';
 import { PreconditionFailed, PreconditionRequired } from '../errors.js';
+import { JSON_TYPE } from '../http/json.js';
 import type { AnyDocument, AnyModel, PlainDocument, RequestContext } from '../types.js';
 import { expectVersion, versionOf, type Version } from './version.js';
 
@@ -24,8 +25,6 @@ export function pageEtag(json: string): string {
   return `W/"${digest(json)}"`;
 }
 
-/** What Koa sends an object body as: a page sent as text says the same. */
-const JSON_TYPE = 'application/json; charset=utf-8';
 
 /** Requests whose body is a list page still to be sent by `sendPage`. */
 const pendingPages = new WeakSet<RequestContext>();
