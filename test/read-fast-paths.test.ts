@@ -330,12 +330,19 @@ test.serial("a subscriber on Mongoose's query tracing channel sees every read: f
   const subscriber = { start: () => void traced++, end: () => undefined, asyncStart: () => undefined, asyncEnd: () => undefined, error: () => undefined };
   channel.subscribe(subscriber);
   try {
+    // Mongoose publishes on this channel from 9 on; on 8 (the compatibility job) a subscriber hears
+    // nothing from Mongoose itself. What the library decides is the same on both: the reads go through
+    // Mongoose Queries (`queries.count`), and each is traced wherever Mongoose traces queries.
+    await env().Item.findById(id).exec();
+    const perQuery = traced;
+    traced = 0;
+    t.true(perQuery === 1 || (perQuery === 0 && mongoose.version.startsWith('8.')), `mongoose ${mongoose.version} traced ${perQuery}`);
     const queries = env().itemQueries;
     queries.count = 0;
     t.is((await agent().get(`/api/items/${id}/`)).status, 200);
     t.is((await agent().get('/api/items/?_limit=2')).status, 200);
     t.is(queries.count, 2);
-    t.is(traced, 2);
+    t.is(traced, 2 * perQuery);
   } finally {
     channel.unsubscribe(subscriber);
   }
