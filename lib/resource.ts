@@ -277,10 +277,9 @@ export class Resource<M extends AnyModel = AnyModel, Self extends ResourceCheck<
    * loading, changing, validating and saving a document: no middleware of the app on the model's save,
    * validate, init, findOne or findOneAndUpdate, no overridden write method or `hasChangePermission`, no
    * `optimisticConcurrency` or `select: false` path, scalar paths (or arrays of them) with value
-   * validators only, no If-Match or Idempotency-Key. Set
-   * `false` to always load and save — for collections holding documents stored before a schema change,
-   * which the direct path neither re-validates whole nor fills with new defaults
-   * (docs/performance.md, "PUT without Mongoose documents").
+   * validators only, no If-Match or Idempotency-Key. Set `false` to always load and save — for
+   * collections holding documents stored before a schema change, which the direct path neither
+   * re-validates whole nor fills with new defaults (docs/performance.md, "PUT without Mongoose documents").
    *
    * @example
    * ```ts
