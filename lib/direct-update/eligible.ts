@@ -7,7 +7,7 @@ import type { Resource } from '../resource.js';
 import { scopeKey } from '../resource.js';
 import type { AnyModel } from '../types.js';
 import { versionKeyOf } from '../versioning/version.js';
-import { hasAppMiddleware } from './middleware.js';
+import { hasAppMiddleware } from '../model-hooks.js';
 
 /** What the load-and-save path runs of the model's middleware; the direct path runs `findOneAndUpdate`'s. */
 const skippedHooks = ['findOne', 'init', 'validate', 'save', 'findOneAndUpdate'] as const;

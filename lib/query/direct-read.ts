@@ -20,15 +20,11 @@
  */
 import { tracingChannel } from 'node:diagnostics_channel';
 import type { Schema } from 'mongoose';
+import { hasQueryMiddleware } from '../model-hooks.js';
 import type { AnyModel, PlainDocument } from '../types.js';
 
 /** Mongoose's query tracing channel: an APM tool listening must keep seeing every query. */
 const queryTracing = tracingChannel('mongoose:query');
-
-interface HookStore {
-  _pres?: unknown;
-  _posts?: unknown;
-}
 
 interface SchemaTypeShape {
   selected?: unknown;
@@ -79,15 +75,6 @@ function schemaAllows(schema: Schema): boolean {
   return allowed;
 }
 
-/** Whether the hook store Mongoose runs for this model's queries has none for `op` (unknown shape: it might). */
-function noQueryMiddleware(model: AnyModel, op: string): boolean {
-  const hooks = (model as unknown as { Query?: { prototype?: { _queryMiddleware?: HookStore } } }).Query?.prototype?._queryMiddleware;
-  if (hooks == null) return false;
-  const { _pres: pres, _posts: posts } = hooks;
-  if (!(pres instanceof Map) || !(posts instanceof Map)) return false;
-  return !pres.has(op) && !posts.has(op);
-}
-
 /** A set (non-nullish) option, as Mongoose reads them. */
 function isSet(options: unknown, key: string): boolean {
   return options != null && (options as Record<string, unknown>)[key] != null;
@@ -106,7 +93,7 @@ export function directReadable(model: AnyModel, op: 'find' | 'findOne'): boolean
   const base = db?.base;
   if (!db || !base) return false;
   if (!schemaAllows(model.schema)) return false;
-  if (!noQueryMiddleware(model, op)) return false;
+  if (hasQueryMiddleware(model, op)) return false;
   if (queryTracing.hasSubscribers !== false) return false;
   for (const options of [db.options, db.config, base.options]) {
     if (['maxTimeMS', 'allowDiskUse', 'sanitizeFilter', 'translateAliases'].some((key) => isSet(options, key))) return false;

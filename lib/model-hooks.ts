@@ -1,9 +1,10 @@
 /**
  * Whether a model runs middleware of its app's own (or of a plugin) for some hooks, as opposed to the
  * middleware Mongoose installs on every model (saving sub-documents, sharding, transactions, timestamps,
- * validate-before-save). A path that skips a hook may only be taken when nothing of the app's is on it.
+ * validate-before-save). The direct paths (query/direct-read.ts, direct-update/) skip Mongoose's hook
+ * machinery: they may only be taken when nothing of the app's is on the hooks they skip.
  */
-import type { AnyModel } from '../types.js';
+import type { AnyModel } from './types.js';
 
 /** Mongoose ≥ 9 marks its own middleware with this registered symbol (8 marks only the timestamps'). */
 const builtInMarker = Symbol.for('mongoose:built-in-middleware');
@@ -41,18 +42,30 @@ function isBuiltIn(hook: Hook): boolean {
   return fn !== undefined && (fn[builtInMarker] === true || builtInNames.has(fn.name ?? ''));
 }
 
-/**
- * True when `model` has pre or post middleware for any of `hooks` that Mongoose did not install itself —
- * or when its middleware cannot be read (a Mongoose whose internals moved): then the answer is "yes",
- * which only ever sends a request down the path that runs every hook.
- */
-export function hasAppMiddleware(model: AnyModel, hooks: readonly string[]): boolean {
-  const table = (model.schema as unknown as { s?: { hooks?: HookTable } }).s?.hooks;
+/** True when the hook table (Kareem's) has a pre or post hook for any of `names` that Mongoose did not install; an unreadable table counts as "yes". */
+function hasAppHooks(table: HookTable | undefined, names: readonly string[]): boolean {
   if (!(table?._pres instanceof Map) || !(table._posts instanceof Map)) return true;
-  for (const name of hooks) {
+  for (const name of names) {
     for (const list of [table._pres.get(name), table._posts.get(name)]) {
       if (list?.some((hook) => !isBuiltIn(hook))) return true;
     }
   }
   return false;
+}
+
+/**
+ * True when `model`'s schema has middleware of the app (document or query hooks) for any of `hooks` —
+ * or when it cannot be read (a Mongoose whose internals moved): then the answer is "yes", which only
+ * ever sends a request down the path that runs every hook.
+ */
+export function hasAppMiddleware(model: AnyModel, hooks: readonly string[]): boolean {
+  return hasAppHooks((model.schema as unknown as { s?: { hooks?: HookTable } }).s?.hooks, hooks);
+}
+
+/**
+ * True when the query middleware Mongoose runs for `model`'s queries (its own, a plugin's, a global
+ * plugin's, as compiled into the model's Query) has a hook of the app for `op`; unreadable → "yes".
+ */
+export function hasQueryMiddleware(model: AnyModel, op: string): boolean {
+  return hasAppHooks((model as unknown as { Query?: { prototype?: { _queryMiddleware?: HookTable } } }).Query?.prototype?._queryMiddleware, [op]);
 }
