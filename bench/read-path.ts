@@ -1,15 +1,16 @@
 /**
- * A quick, in-process measure of the library's own CPU on the read scenarios, for iterating on the read
- * path: the koa-mongorest and baseline contenders run in this one process against one database, and a
+ * A quick, in-process measure of the library's own CPU on the read and create scenarios, for iterating
+ * on those paths: the koa-mongorest and baseline contenders run in this one process against one database, and a
  * keep-alive client sends them the same requests in interleaved rounds. The client's CPU is in both
  * numbers, so what matters is the difference (lib − baseline, µs per request), which is less noisy on a
  * shared machine than two child processes' ratio. The headline numbers still come from `npm run bench`.
  *
  * With `--stub-db`, the driver's `find`/`findOne` answer from memory (copies of the seeded documents), so
  * what is left is the HTTP stack plus each contender's own code: the library's overhead without the
- * database's noise.
+ * database's noise. The create scenarios (`create`, `create-checked`) then insert into nothing: the
+ * driver's `insertOne` answers at once (a fresh id each time, so nothing collides).
  *
- * `node --import tsx bench/read-path.ts [--docs=2000] [--requests=2000] [--rounds=5] [--scenarios=fetch,list-100,expanded] [--stub-db]`
+ * `node --import tsx bench/read-path.ts [--docs=2000] [--requests=2000] [--rounds=5] [--scenarios=fetch,list-100,expanded,create,create-checked] [--stub-db]`
  */
 import { Agent, request } from 'node:http';
 import { parseArgs } from 'node:util';
@@ -17,7 +18,9 @@ import { Collection, MongoClient, type Document } from 'mongodb';
 import { resolveServer } from '../test/fixtures/server/resolve.js';
 import { start as startBaseline } from './contenders/baseline.js';
 import { start as startLib } from './contenders/koa-mongorest.js';
+import { restDialect } from './routes.js';
 import { seed } from './seed.js';
+import type { ScenarioId } from './types.js';
 
 const { values } = parseArgs({
   options: {
@@ -44,34 +47,31 @@ if (values['stub-db']) await stubDriver();
 const config = { uri: server.uri, dbName, poolSize: connections };
 const apps = { baseline: await startBaseline(config), lib: await startLib(config) };
 
-const pathsFor: Record<string, (index: number) => string> = {
-  'list-20': () => '/posts/?_limit=20',
-  'list-100': () => '/posts/?_limit=100',
-  fetch: (index) => `/posts/${fixture.postIds[index % fixture.postIds.length]}/`,
-  expanded: () => '/posts-with-author/?_limit=20',
-};
-
-function get(agent: Agent, port: number, path: string): Promise<void> {
+/** The `index`-th request of a scenario, as `npm run bench` sends it (bench/routes.ts). */
+function send(agent: Agent, port: number, scenario: string, index: number): Promise<void> {
+  const call = restDialect.call(scenario as ScenarioId, index, fixture);
+  const payload = call.body === undefined ? undefined : JSON.stringify(call.body);
+  const expected = call.method === 'POST' ? 201 : 200;
   return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, path, agent }, (res) => {
-      if (res.statusCode !== 200) reject(new Error(`${path}: ${res.statusCode}`));
+    const headers = payload === undefined ? {} : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) };
+    const req = request({ host: '127.0.0.1', port, path: call.path, method: call.method, headers, agent }, (res) => {
+      if (res.statusCode !== expected) reject(new Error(`${call.method} ${call.path}: ${res.statusCode}`));
       res.on('data', () => undefined);
       res.on('end', resolve);
     });
     req.on('error', reject);
-    req.end();
+    req.end(payload);
   });
 }
 
 /** CPU µs per request of `count` requests at `connections` concurrency. */
 async function round(port: number, scenario: string, count: number): Promise<number> {
   const agent = new Agent({ keepAlive: true, maxSockets: connections });
-  const pathOf = pathsFor[scenario]!;
   let next = 0;
   const before = process.cpuUsage();
   await Promise.all(
     Array.from({ length: connections }, async () => {
-      while (next < count) await get(agent, port, pathOf(next++));
+      while (next < count) await send(agent, port, scenario, next++);
     }),
   );
   const used = process.cpuUsage(before);
@@ -133,5 +133,8 @@ async function stubDriver(): Promise<void> {
   Collection.prototype.find = function (this: Collection, filter: Document = {}, options: { limit?: number } = {}) {
     const docs = matching(this.collectionName, filter, options.limit ?? 0);
     return { toArray: async () => docs };
+  } as never;
+  Collection.prototype.insertOne = async function (this: Collection, doc: Document) {
+    return { acknowledged: true, insertedId: doc._id };
   } as never;
 }

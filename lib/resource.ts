@@ -290,6 +290,24 @@ export class Resource<M extends AnyModel = AnyModel, Self extends ResourceCheck<
    * ```
    */
   directUpdates = true;
+  /**
+   * Whether a POST may insert its new document with one `insertOne` instead of `save()` — the document
+   * is still built, validated (validate middleware included) and authorized as always — where nothing
+   * can tell the difference: no save middleware of the app on the model (nor `save` listeners or tracing
+   * subscribers), no overridden `createObject`, `validateDocument` or `saveDocument`, no sub-documents,
+   * discriminators, sharding or `optimisticConcurrency`, and a document of scalars and arrays of scalars.
+   * Timestamps and the version key are set as `save()` sets them. Set `false` to always `save()`
+   * (docs/performance.md, "POST without save()").
+   *
+   * @example
+   * ```ts
+   * class AuditedPostResource extends Resource {
+   *   document = Post;
+   *   directCreates = false; // every POST through Mongoose's save()
+   * }
+   * ```
+   */
+  directCreates = true;
   paginate = true;
   defaultLimit = 100;
   maxLimit = 100;

@@ -97,14 +97,14 @@ async function harness(options: { databaseTimeoutMS: number; maxPoolSize?: numbe
       return true;
     }
   }
-  // No middleware, no hooks: its PUT is one findOneAndUpdate (lib/direct-update/).
+  // No middleware, no hooks: its PUT is one findOneAndUpdate (lib/direct-update/), its POST one insertOne (lib/direct-create/).
   const DirectNote = connection.model('FaultDirectNote', new mongoose.Schema({ text: String, n: Number }, { collection: DIRECT_COLLECTION }));
   class DirectNoteResource extends Resource {
     document = DirectNote;
   }
   class DirectNoteView extends ResourceView {
     resource = DirectNoteResource;
-    methods = [methods.Update, methods.Fetch];
+    methods = [methods.Create, methods.Update, methods.Fetch];
   }
   const api = new MongoRest({ databaseTimeoutMS: options.databaseTimeoutMS });
   api.register(NoteView, { url: '/notes/' });
@@ -237,6 +237,38 @@ test.serial('a direct PUT while the database refuses connections → 503, and it
     t.is(response.status, 503);
     await settle(h);
     await assertTruthful(t, response, () => database().connection.collection(DIRECT_COLLECTION).countDocuments({ _id: insertedId, text }));
+  } finally {
+    await h.close();
+  }
+});
+
+test.serial('a direct POST (one insertOne, no save()) whose reply is held past the deadline → 504; stored at most once', async (t) => {
+  const h = await harness({ databaseTimeoutMS: 1500 });
+  try {
+    const { insertedId } = await database().connection.collection(DIRECT_COLLECTION).insertOne({ text: 'before', n: 0 });
+    t.is((await request(h.server).get(`/direct-notes/${String(insertedId)}/`)).status, 200); // a pooled connection is ready
+    const text = `held-direct-post-${randomUUID()}`;
+    const held = h.proxy.holdAfterRequestContaining(text);
+    const response = await request(h.server).post('/direct-notes/').send({ text });
+    await held;
+    assertGatewayTimeout(t, response);
+    await settle(h);
+    await assertTruthful(t, response, () => database().connection.collection(DIRECT_COLLECTION).countDocuments({ text }));
+  } finally {
+    await h.close();
+  }
+});
+
+test.serial('a direct POST while the database refuses connections → 503, and it is never written', async (t) => {
+  const h = await harness({ databaseTimeoutMS: 1500 });
+  try {
+    await h.proxy.stop();
+    for (let waited = 0; h.connection.readyState === mongoose.ConnectionStates.connected && waited < 10_000; waited += 50) await sleep(50);
+    const text = `refused-direct-post-${randomUUID()}`;
+    const response = await request(h.server).post('/direct-notes/').send({ text });
+    t.is(response.status, 503);
+    await settle(h);
+    await assertTruthful(t, response, () => database().connection.collection(DIRECT_COLLECTION).countDocuments({ text }));
   } finally {
     await h.close();
   }

@@ -30,6 +30,8 @@ export const start: StartApp = async ({ uri, dbName, poolSize, databaseTimeoutMS
     override checkReferences = false;
     // BENCH_LOAD_AND_SAVE=1 measures PUT on the load-and-save path (docs/performance.md, "PUT without Mongoose documents").
     override directUpdates = process.env.BENCH_LOAD_AND_SAVE !== '1';
+    // BENCH_CREATE_WITH_SAVE=1 measures POST through save() (docs/performance.md, "POST without save()").
+    override directCreates = process.env.BENCH_CREATE_WITH_SAVE !== '1';
     // The scale scenarios stream whole collections (bench/scale.ts).
     override maxStreamDocuments = 10_000_000;
   }

@@ -112,7 +112,7 @@ function isPlainPath(type: SchemaTypeLike): boolean {
 }
 
 /** Whether `owner[name]` is the implementation of the class at the root of its prototype chain. */
-function inheritsDefault(owner: object, name: string): boolean {
+export function inheritsDefault(owner: object, name: string): boolean {
   let root: object = owner;
   for (let proto = Object.getPrototypeOf(owner) as object | null; proto && proto !== Object.prototype; proto = Object.getPrototypeOf(proto) as object | null) root = proto;
   return (owner as Record<string, unknown>)[name] === (root as Record<string, unknown>)[name];

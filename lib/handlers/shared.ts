@@ -32,7 +32,7 @@ export function filterTargetOf(resource: Resource): FilterTarget {
  * scalars holds. Anything else — sub-documents, nested objects, maps, populated documents, buffers — needs
  * `toObject` (depopulation, minimizing, flattening).
  */
-function isScalar(value: unknown): boolean {
+export function isScalar(value: unknown): boolean {
   if (value === null || typeof value !== 'object') return typeof value !== 'function' && typeof value !== 'symbol';
   if (value instanceof Date) return true;
   return (value as { _bsontype?: unknown })._bsontype === 'ObjectId';

@@ -12,6 +12,7 @@ import { isDuplicateKeyError } from '../write/duplicates.js';
 import { prepareCreate, prepareUpdate } from '../write/prepare.js';
 import { checkBulkIfMatch, checkIfMatch, ifMatchOf, requireIfMatch, setItemEtag } from '../versioning/conditional.js';
 import { directUpdate } from '../direct-update/update.js';
+import { createDocument } from '../direct-create/insert.js';
 import { filterTargetOf, plainOf } from './shared.js';
 
 /** A conditional save found the document changed since it was read. */
@@ -31,19 +32,20 @@ export async function create(
 ): Promise<void> {
   const id = attempt?.documentId;
   const landed = attempt?.takeover && id !== undefined ? await createdEarlier(resource, id) : null;
-  if (landed) return answerCreated(ctx, resource, resource, landed, itemUrl);
+  if (landed) return answerCreated(ctx, resource, resource, plainOf(landed), itemUrl);
   // The resource of the document's type (polymorphic collections), relations checked in batch.
   const { target, data } = await prepareCreate(ctx, resource, await readJsonObject(ctx, body));
   await target.validateRequest(ctx, data);
   if (id !== undefined) data._id = id;
-  let doc: AnyDocument;
+  let doc: PlainDocument;
   try {
-    doc = await target.createObject(ctx, data);
+    // `createObject`, or the same without `save()` where nothing can tell (direct-create/).
+    doc = await createDocument(ctx, target, data);
   } catch (error) {
     const duplicate = id !== undefined && (isDuplicateKeyError(error) || (error instanceof HttpError && error.status === 409));
     const other = duplicate ? await createdEarlier(resource, id) : null;
     if (!other) throw error;
-    doc = other;
+    doc = plainOf(other);
   }
   // Saved: building the answer gets a budget of its own (a failure from here on is 504, never 503).
   resource.deadline.restart();
@@ -54,11 +56,11 @@ async function createdEarlier(resource: Resource, id: unknown): Promise<AnyDocum
   return (await resource.run(resource.document.findById(id))) as AnyDocument | null;
 }
 
-async function answerCreated(ctx: RequestContext, resource: Resource, target: Resource, doc: AnyDocument, itemUrl: (id: unknown) => string): Promise<void> {
+async function answerCreated(ctx: RequestContext, resource: Resource, target: Resource, doc: PlainDocument, itemUrl: (id: unknown) => string): Promise<void> {
   ctx.status = 201;
   ctx.set('Location', itemUrl(doc._id));
   setItemEtag(ctx, target.document, doc);
-  ctx.body = await resource.serialize(plainOf(doc), ctx);
+  ctx.body = await resource.serialize(doc, ctx);
 }
 
 export async function bulkCreate(ctx: RequestContext, resource: Resource, body: BodyOptions): Promise<void> {

@@ -26,7 +26,8 @@ import type { Schema } from 'mongoose';
 import { BadRequest, NotFound } from '../errors.js';
 import { changedMeanwhile } from './concurrency.js';
 import { apiPath } from '../http/field-errors.js';
-import { authorizeWrite, resourceClass, type Resource, type ResourceClass } from '../resource.js';
+import { authorizeWrite, readsDirectly, Resource, resourceClass, runTimed, type ResourceClass } from '../resource.js';
+import { directReadable, findByIdsDirect } from '../query/direct-read.js';
 import { discriminatorKeyOf } from '../serialize/children.js';
 import { spawnRelated } from '../serialize/instances.js';
 import type { AnyDocument, AnyModel, PlainDocument, RequestContext } from '../types.js';
@@ -193,21 +194,34 @@ function addCheck(run: Run, checks: Map<unknown, Check>, resource: Resource, rel
   check.uses.push({ id: key, errorKey });
 }
 
-/** Finds which of `ids` exist: through the related resource's queryset, else on the `ref` model. */
+/** The projection of an existence check. */
+const idOnly = { _id: 1 } as const;
+
+/**
+ * Finds which of `ids` exist: through the related resource's queryset, else on the `ref` model —
+ * straight from the collection (query/direct-read.ts) when the Query would only pass the command through.
+ */
 function finderFor(ctx: RequestContext, resource: Resource, relation: RelationInput): Check['find'] {
   if (relation.related) {
     const related = spawnRelated(resource, relation.related);
     return async (ids) => {
+      if (readsDirectly(related, 'find')) return idsOf(await runTimed(related, (maxTimeMS) => findByIdsDirect(related.document, anyOfIds(ids), idOnly, maxTimeMS)));
       const query = await related.readableQuery(ctx, { _id: anyOfIds(ids) });
-      const rows = (await related.run(query.select({ _id: 1 }).lean())) as PlainDocument[];
-      return rows.map((row) => row._id);
+      return idsOf((await related.run(query.select(idOnly).lean())) as PlainDocument[]);
     };
   }
   const model = relation.model!;
   return async (ids) => {
-    const rows = (await resource.run(model.find({ _id: anyOfIds(ids) }).select({ _id: 1 }).lean())) as PlainDocument[];
-    return rows.map((row) => row._id);
+    // A plain `ref` has no queryset or read permission: only the model's Query and `run` could differ.
+    if (resource.run === Resource.prototype.run && directReadable(model, 'find')) {
+      return idsOf(await runTimed(resource, (maxTimeMS) => findByIdsDirect(model, anyOfIds(ids), idOnly, maxTimeMS)));
+    }
+    return idsOf((await resource.run(model.find({ _id: anyOfIds(ids) }).select(idOnly).lean())) as PlainDocument[]);
   };
+}
+
+function idsOf(rows: PlainDocument[]): unknown[] {
+  return rows.map((row) => row._id);
 }
 
 async function runCheck(run: Run, check: Check): Promise<void> {
