@@ -47,6 +47,8 @@ const byId = new Map(profile.nodes.map((node) => [node.id, node]));
 const parentOf = new Map<number, number>();
 for (const node of profile.nodes) for (const child of node.children ?? []) parentOf.set(child, node.id);
 
+const LIBRARY = 'koa-mongorest';
+
 /** Where a function lives, as a short area name. */
 function areaOf(frame: CallFrame): string {
   const { url, functionName } = frame;
@@ -57,12 +59,13 @@ function areaOf(frame: CallFrame): string {
   const nodeModule = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(url);
   if (nodeModule) return nodeModule[1]!;
   if (url.startsWith('node:')) return 'node';
-  const repo = /\/(lib|bench|test)\/(.*)$/.exec(url);
-  if (repo) return repo[1] === 'lib' ? 'koa-mongorest (lib/)' : `${repo[1]}/`;
+  // The library runs compiled (dist/) under the bench, from its sources (lib/) under tests and tsx.
+  const repo = /\/(lib|dist|bench|test)\/(.*)$/.exec(url);
+  if (repo) return repo[1] === 'lib' || repo[1] === 'dist' ? LIBRARY : `${repo[1]}/`;
   return url;
 }
 
-const shortUrl = (url: string) => url.replace(/^.*node_modules\//, '').replace(/^.*\/(lib|bench)\//, '$1/').replace(/^file:\/\//, '');
+const shortUrl = (url: string) => url.replace(/^.*node_modules\//, '').replace(/^.*\/(lib|dist|bench)\//, '$1/').replace(/^file:\/\//, '');
 const keyOf = (frame: CallFrame) => `${frame.functionName || '(anonymous)'} ${shortUrl(frame.url)}:${frame.lineNumber + 1}`;
 
 const filter = values.filter;
@@ -97,7 +100,7 @@ profile.samples.forEach((leaf, index) => {
   const seen = new Set<string>();
   for (let id: number | undefined = leaf; id !== undefined; id = parentOf.get(id)) {
     const callFrame = byId.get(id)!.callFrame;
-    if (areaOf(callFrame) !== 'koa-mongorest (lib/)') continue;
+    if (areaOf(callFrame) !== LIBRARY) continue;
     const key = keyOf(callFrame);
     if (seen.has(key)) continue;
     seen.add(key);

@@ -4,10 +4,14 @@
  */
 import Koa from 'koa';
 import mongoose from 'mongoose';
-import { MongoRest, Resource, ResourceView, methods, ops } from '../../lib/index.js';
+import { assertPackageBuilt, packageEntry } from '../built-package.js';
 import { defineModels } from '../models.js';
 import { benchCursorSecret, type StartApp } from '../types.js';
 import { listen } from './listen.js';
+
+// The compiled package (dist/), as an app runs it, typed by its sources (bench/built-package.ts says why).
+assertPackageBuilt();
+const { MongoRest, Resource, ResourceView, methods, ops } = (await import(packageEntry)) as typeof import('../../lib/index.js');
 
 export const start: StartApp = async ({ uri, dbName, poolSize, databaseTimeoutMS }) => {
   await mongoose.connect(uri, { dbName, maxPoolSize: poolSize });
