@@ -483,11 +483,12 @@ export class Resource<M extends AnyModel = AnyModel, Self extends ResourceCheck<
   /** Serializes a page; the place where related documents are loaded in batch before `serialize`. */
   async serializeMany(docs: PlainDocument[], ctx: RequestContext): Promise<PlainDocument[]> {
     // Fast path when nothing per document can be asynchronous and `serialize` is not overridden.
-    if (this.serialize === Resource.prototype.serialize) {
+    const serializeIsDefault = this.serialize === Resource.prototype.serialize;
+    if (serializeIsDefault) {
       const serializeOne = plainSerializer(untyped(this), await fieldsFor(untyped(this), ctx));
       if (serializeOne) return docs.map(serializeOne);
     }
-    return serializeBatch(untyped(this), docs, ctx);
+    return serializeBatch(untyped(this), docs, ctx, serializeIsDefault);
   }
 
   // ---- writes --------------------------------------------------------------------------------------

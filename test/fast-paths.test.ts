@@ -1,6 +1,6 @@
 /**
- * Fast paths give exactly what the general path gives (issue 15): the synchronous page serializer versus
- * the general (batch) one, the shallow copy of a saved document versus Mongoose's `toObject`, and the
+ * Fast paths give exactly what the general path gives (issue 15): the synchronous page serializers (plain
+ * fields; stored fields and relations) versus the general per-document one, the shallow copy of a saved document versus Mongoose's `toObject`, and the
  * Mongoose features a write must still run — `pre('save')` middleware, defaults, validators, timestamps
  * and the version key — on create and update through the API.
  */
@@ -66,12 +66,56 @@ function build(connection: Connection) {
     resource = GeneralNoteResource;
     methods = all;
   }
+  // Relations: a single reference, an array of references, a renamed one and an embedded document.
+  const Person = connection.model('Person', new mongoose.Schema({ tag: String, name: String, rank: Number }));
+  const Linked = connection.model(
+    'Linked',
+    new mongoose.Schema({
+      tag: String,
+      title: String,
+      owner: { type: mongoose.Schema.Types.ObjectId, ref: 'Person' },
+      watchers: [{ type: mongoose.Schema.Types.ObjectId, ref: 'Person' }],
+      editor: { type: mongoose.Schema.Types.ObjectId, ref: 'Person' },
+      lead: new mongoose.Schema({ name: String, rank: Number }, { _id: false }),
+      note: String,
+    }),
+  );
+  class PersonResource extends Resource {
+    document = Person;
+    override fields = ['id', 'name', 'rank'];
+    override renameFields = { rank: 'level' };
+  }
+  class LinkedResource extends Resource {
+    document = Linked;
+    override renameFields = { editor: 'editor_id' };
+    override relatedResources = { owner: PersonResource, watchers: PersonResource, editor: PersonResource, lead: PersonResource };
+    override getQueryset(ctx: RequestContext) {
+      return this.document.find({ tag: ctx.get('X-Tag') });
+    }
+  }
+  /** The same resource with a pass-through `serialize`: pages with relations take the per-document path. */
+  class GeneralLinkedResource extends LinkedResource {
+    override async serialize(doc: PlainDocument, ctx: RequestContext) {
+      return super.serialize(doc, ctx);
+    }
+  }
+  class LinkedView extends ResourceView {
+    resource = LinkedResource;
+    methods = [methods.List, methods.Fetch];
+  }
+  class GeneralLinkedView extends ResourceView {
+    resource = GeneralLinkedResource;
+    methods = [methods.List, methods.Fetch];
+  }
+
   const api = new TestMongoRest({ prefix: '/api' });
   api.register(NoteView, { url: '/notes/' });
   api.register(GeneralNoteView, { url: '/general-notes/', name: 'general-notes' });
+  api.register(LinkedView, { url: '/linked/' });
+  api.register(GeneralLinkedView, { url: '/general-linked/', name: 'general-linked' });
   const app = new Koa();
   app.use(api.routes()).use(api.allowedMethods());
-  return { app, Note, Flat };
+  return { app, Note, Flat, Person, Linked };
 }
 
 const env = useApp(test, import.meta.url, build);
@@ -100,6 +144,53 @@ test('the plain page serializer and the general one give identical lists, for ev
     t.is(plain.body.data.length, 4, fields);
     t.is(plain.text, general.text, fields);
   }
+});
+
+test('pages with relations: the synchronous page serializer and the per-document one give identical lists and items', async (t) => {
+  const tag = uniqueTag('linked');
+  const { Person, Linked } = env();
+  const [ada, bob] = await Person.create([
+    { tag, name: 'Ada', rank: 1 },
+    { tag, name: 'Bob', rank: 2 },
+  ]);
+  const gone = new mongoose.Types.ObjectId();
+  await Linked.create([
+    { tag, title: 'Everything', owner: ada!._id, watchers: [bob!._id, gone, ada!._id, bob!._id], editor: bob!._id, lead: { name: 'Lee', rank: 3 }, note: 'n' },
+    { tag, title: 'Dangling owner', owner: gone, watchers: [] },
+    { tag, title: 'Nothing set' },
+    { tag, title: 'Same owner', owner: ada!._id, watchers: [gone] },
+  ]);
+  // Written without Mongoose: values that cannot be ids point nowhere (null, dropped), never a 500.
+  await Linked.collection.insertOne({ tag, title: 'Raw', owner: 'not-an-id', watchers: [42, ada!._id, null], editor: null });
+  for (const fields of [undefined, 'id,title', 'owner,watchers', 'editor_id,lead,title', 'watchers,id', 'note,owner,nothing']) {
+    const query = fields === undefined ? '' : `?_fields=${fields}`;
+    const page = await agent().get(`/api/linked/${query}`).set('X-Tag', tag);
+    const general = await agent().get(`/api/general-linked/${query}`).set('X-Tag', tag);
+    t.is(page.status, 200, fields);
+    t.is(general.status, 200, fields);
+    t.is(page.body.data.length, 5, fields);
+    t.is(page.text, general.text, fields);
+    for (const item of general.body.data as { id?: string }[]) {
+      if (item.id === undefined) continue;
+      const fetched = await agent().get(`/api/linked/${item.id}/${query}`).set('X-Tag', tag);
+      t.deepEqual(fetched.body, item, fields);
+    }
+  }
+  const everything = ((await agent().get('/api/linked/').set('X-Tag', tag)).body.data as { id: string; title: string }[]).find((item) => item.title === 'Everything')!;
+  t.deepEqual(everything, {
+    id: everything.id,
+    tag,
+    title: 'Everything',
+    owner: { id: String(ada!._id), name: 'Ada', level: 1 },
+    watchers: [
+      { id: String(bob!._id), name: 'Bob', level: 2 },
+      { id: String(ada!._id), name: 'Ada', level: 1 },
+      { id: String(bob!._id), name: 'Bob', level: 2 },
+    ],
+    editor_id: { id: String(bob!._id), name: 'Bob', level: 2 },
+    lead: { id: null, name: 'Lee', level: 3 },
+    note: 'n',
+  });
 });
 
 test('fetch, create and update answer the same object as a following GET of the general path', async (t) => {

@@ -26,7 +26,7 @@ import { findByIdsDirect } from '../query/direct-read.js';
 import type { PlainDocument, RequestContext } from '../types.js';
 import { childResourceFor, partitionByChild } from './children.js';
 import { depthOf, fieldsFor, MAX_RELATION_DEPTH, spawnRelated } from './instances.js';
-import { serializeFields } from './serialize.js';
+import { serializeFields, storedValue } from './serialize.js';
 
 type ComputedField = (doc: PlainDocument, ctx: RequestContext) => unknown;
 
@@ -86,10 +86,16 @@ export async function serializeOne(resource: Resource, doc: PlainDocument, ctx: 
  * `resource.serializeMany(docs, ctx)`: splits the page by document type (child resources), loads the
  * relations of all of it in batch — one query per related resource class, across types — then
  * serializes each document with the `serialize` of its own resource. The output keeps the order of `docs`.
+ * `serializeIsDefault` (the resource does not override `serialize`): a page of one type with no computed
+ * field requested is then output in one synchronous loop once its relations are loaded.
  */
-export async function serializeBatch(resource: Resource, docs: PlainDocument[], ctx: RequestContext): Promise<PlainDocument[]> {
+export async function serializeBatch(resource: Resource, docs: PlainDocument[], ctx: RequestContext, serializeIsDefault = false): Promise<PlainDocument[]> {
   const groups = partitionByChild(resource, docs);
   if (!groups) {
+    if (serializeIsDefault) {
+      const fields = await fieldsFor(resource, ctx);
+      if (!fields.some((field) => resource.meta.computed.has(field))) return serializeResolvedPage(resource, docs, ctx, fields);
+    }
     await preload(resource, [{ resource, docs }], ctx);
     return Promise.all(docs.map((doc) => resource.serialize(doc, ctx)));
   }
@@ -103,6 +109,30 @@ export async function serializeBatch(resource: Resource, docs: PlainDocument[], 
     ),
   );
   return out;
+}
+
+/**
+ * A page of one resource whose fields are stored values and relations: the relations are loaded in
+ * batch, then each document is output without a promise of its own — what `serialize` per document
+ * would give (test/fast-paths.test.ts compares both), minus a chain of promises per document.
+ */
+async function serializeResolvedPage(resource: Resource, docs: PlainDocument[], ctx: RequestContext, fields: readonly string[]): Promise<PlainDocument[]> {
+  const resolved = await resolveGroups(resource, [{ resource, docs }], ctx);
+  const plan = resolved?.plans[0];
+  const meta = resource.meta;
+  const keys = fields.map((field) => meta.apiNames.get(field) ?? field);
+  const columns = fields.map((field) => {
+    const slots = plan?.slots.get(field);
+    return slots && resolved ? { slots, output: resolved.outputs.get(relatedClassOf(resource, field))! } : undefined;
+  });
+  return docs.map((doc, index) => {
+    const out: PlainDocument = {};
+    for (let column = 0; column < fields.length; column++) {
+      const relation = columns[column];
+      out[keys[column]!] = relation ? relationValue(relation.slots[index]!, relation.output) : storedValue(doc, fields[column]!);
+    }
+    return out;
+  });
 }
 
 const relationCache = new WeakMap<Resource, { fields: readonly string[]; relations: string[] }>();
@@ -129,6 +159,16 @@ function lookup(resource: Resource, doc: PlainDocument): ReadonlyMap<string, unk
  * of all groups are merged per related resource class, so each class costs one query for the page.
  */
 async function preload(parent: Resource, groups: readonly Group[], ctx: RequestContext): Promise<void> {
+  const resolved = await resolveGroups(parent, groups, ctx);
+  if (resolved) for (const plan of resolved.plans) if (plan) record(plan, resolved.outputs);
+}
+
+/** Steps 1 and 2 for every group: the raw relation values, then the related documents serialized. */
+async function resolveGroups(
+  parent: Resource,
+  groups: readonly Group[],
+  ctx: RequestContext,
+): Promise<{ plans: (Plan | undefined)[]; outputs: Map<ResourceClass, Outputs> } | undefined> {
   const batches = new Map<ResourceClass, Batch>();
   const batchFor = (Class: ResourceClass): Batch => {
     let batch = batches.get(Class);
@@ -139,9 +179,12 @@ async function preload(parent: Resource, groups: readonly Group[], ctx: RequestC
     return batch;
   };
   const plans = await Promise.all(groups.map((group) => collect(group, ctx, batchFor)));
-  if (batches.size === 0) return;
-  const outputs = await resolveBatches(batches, ctx);
-  for (const plan of plans) if (plan) record(plan, outputs);
+  if (batches.size === 0) return undefined;
+  return { plans, outputs: await resolveBatches(batches, ctx) };
+}
+
+function relatedClassOf(resource: Resource, field: string): ResourceClass {
+  return resourceClass(resource.relatedResources[field]!);
 }
 
 /** Step 1: raw values — stored values, or what computed fields return (all documents at once). */
@@ -153,7 +196,7 @@ async function collect(group: Group, ctx: RequestContext, batchFor: (Class: Reso
   const slots = new Map<string, Slot[]>();
   await Promise.all(
     relations.map(async (field) => {
-      const batch = batchFor(resourceClass(resource.relatedResources[field]!));
+      const batch = batchFor(relatedClassOf(resource, field));
       const raw = meta.computed.has(field)
         ? await Promise.all(docs.map((doc) => (resource as unknown as Record<string, ComputedField>)[field]!.call(resource, doc, ctx)))
         : docs.map((doc) => doc[field]);
@@ -197,29 +240,29 @@ function record(plan: Plan, outputs: ReadonlyMap<ResourceClass, Outputs>): void 
     resolved = { byDoc: new WeakMap(), byId: new Map() };
     resolvedByResource.set(resource, resolved);
   }
+  const columns = relations.map((field) => ({ field, slots: slots.get(field)!, output: outputs.get(relatedClassOf(resource, field))! }));
   docs.forEach((doc, index) => {
     const values = new Map<string, unknown>();
-    for (const field of relations) {
-      const output = outputs.get(resourceClass(resource.relatedResources[field]!))!;
-      const resolve = (target: Target): PlainDocument | null | undefined => {
-        if (target === null) return null;
-        return 'id' in target ? output.byId.get(target.id) : output.byDoc.get(target.doc);
-      };
-      const slot = slots.get(field)![index]!;
-      if (slot.many) {
-        const items: (PlainDocument | null)[] = [];
-        for (const target of slot.targets) {
-          const item = resolve(target);
-          if (item !== undefined) items.push(item);
-        }
-        values.set(field, items);
-      } else {
-        values.set(field, resolve(slot.target) ?? null);
-      }
-    }
+    for (const { field, slots, output } of columns) values.set(field, relationValue(slots[index]!, output));
     resolved.byDoc.set(doc, values);
     if (doc._id !== undefined && doc._id !== null) resolved.byId.set(String(doc._id), values);
   });
+}
+
+/** One relation field's output: the related documents in the slot's order (dangling ones dropped), or one / `null`. */
+function relationValue(slot: Slot, output: Outputs): PlainDocument | null | (PlainDocument | null)[] {
+  if (!slot.many) return resolveTarget(slot.target, output) ?? null;
+  const items: (PlainDocument | null)[] = [];
+  for (const target of slot.targets) {
+    const item = resolveTarget(target, output);
+    if (item !== undefined) items.push(item);
+  }
+  return items;
+}
+
+function resolveTarget(target: Target, output: Outputs): PlainDocument | null | undefined {
+  if (target === null) return null;
+  return 'id' in target ? output.byId.get(target.id) : output.byDoc.get(target.doc);
 }
 
 function slotOf(value: unknown, batch: Batch): Slot {

@@ -33,7 +33,7 @@ export async function serializeFields(
 }
 
 /** A stored field's output: `id` as the `_id` string, a missing value as `null`, the rest as it is. */
-function storedValue(doc: PlainDocument, field: string): unknown {
+export function storedValue(doc: PlainDocument, field: string): unknown {
   if (field === 'id') return doc._id === undefined || doc._id === null ? null : String(doc._id);
   const value = doc[field];
   return value === undefined ? null : value;
