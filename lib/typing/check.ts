@@ -8,12 +8,16 @@
  * mistakes still throw at `register` for JavaScript users.
  */
 import type { Resource } from '../resource.js';
-import type { IsAny, IsTyped, PathsByKey, RawDocumentOf, SchemaPathOf, SubPathsOf, TopPathOf } from './model.js';
+import type { IsTyped, PathsByKey, RawDocumentOf, SchemaPathOf, SubPathsOf, TopPathOf } from './model.js';
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- `any` stands for "no class given" and "any function" */
 
-/** The value type of `T[K]`, or `never` when `T` has no such key. */
-type Get<T, K extends PropertyKey> = T extends { readonly [P in K]?: infer V } ? V : never;
+/**
+ * The value type of `T[K]`, or `never` when `T` has no such key. An indexed access: matching `T` against
+ * `{ readonly [P in K]?: infer V }` instead relates the whole class to a weak object type and runs an
+ * inference, for each of the four settings read per resource (bench/typecheck-scale.ts).
+ */
+type Get<T, K extends PropertyKey> = K extends keyof T ? T[K] : never;
 
 /** Members every Resource has: never computed fields. */
 type BaseMember = keyof Resource;
@@ -101,18 +105,23 @@ export interface ResourceCheck<M, Self> {
   relatedResources?: CheckKeys<Get<Self, 'relatedResources'>, FieldNameOf<M, Self>, 'relatedResources', 'a field of this resource'>;
 }
 
+/*
+ * `unknown extends Self`: true only when no class was given (`Self` is its default `any`). `IsAny<Self>`
+ * answers the same but builds the intersection `1 & Self` for every class.
+ */
+
 /** Element type of `fields`/`optionalFields`. */
 export type FieldOption<M, Self, This> =
-  IsTyped<M> extends false ? string : IsAny<Self> extends true ? 'id' | SchemaPathOf<M> | (keyof This & string) : FieldNameOf<M, Self>;
+  IsTyped<M> extends false ? string : unknown extends Self ? 'id' | SchemaPathOf<M> | (keyof This & string) : FieldNameOf<M, Self>;
 
 /** Element type of `allowedOrdering`: API names, known only when the class names itself. */
-export type OrderingOption<M, Self> = IsTyped<M> extends false ? string : IsAny<Self> extends true ? string : ApiPathOf<M, Self>;
+export type OrderingOption<M, Self> = IsTyped<M> extends false ? string : unknown extends Self ? string : ApiPathOf<M, Self>;
 
 /** Element type of `saveRelatedFields`: schema paths, and with the class named, keys of its `relatedResources`. */
 export type SaveRelatedOption<M, Self> =
   IsTyped<M> extends false
     ? string
-    : IsAny<Self> extends true
+    : unknown extends Self
       ? SchemaPathOf<M>
       : SchemaPathOf<M> & RelatedKeyOf<Self>;
 
