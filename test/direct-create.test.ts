@@ -86,6 +86,8 @@ async function build(connection: Connection) {
     Unversioned: connection.model('CreateUnversioned', schema({}, { versionKey: false, timestamps: false })),
     Renamed: connection.model('CreateRenamed', schema({}, { versionKey: 'rev' })),
     Animal: connection.model('CreateAnimal', schema()),
+    // Array items with a getter: the answer save()'s path builds shows them through it.
+    Shouted: connection.model('CreateShouted', schema({ words: [{ type: String, get: (word: string) => word.toUpperCase() }] })),
     // A plain ref to a model with find middleware of the app (the existence check must run it).
     KeptBy: connection.model('CreateKeptBy', schema({ keeper: { type: mongoose.Schema.Types.ObjectId, ref: 'CreateHookedOwner' } })),
   };
@@ -302,6 +304,7 @@ const saving: { name: string; model: keyof Awaited<ReturnType<typeof build>>['mo
   { name: 'nested timestamp paths', model: 'DottedTimes', modelName: 'CreateDottedTimes' },
   { name: 'a nested object (not a document of scalars)', model: 'Nested', modelName: 'CreateNested', body: { meta: { color: 'red' } } },
   { name: 'a model with discriminators', model: 'Animal', modelName: 'CreateAnimal' },
+  { name: 'getters on array items', model: 'Shouted', modelName: 'CreateShouted', body: { words: ['quiet'] }, check: (t, body) => t.deepEqual(body.words, ['QUIET']) },
   { name: 'a discriminator model', model: 'Dog', modelName: 'CreateDog', body: { barks: true } },
 ];
 

@@ -44,6 +44,11 @@ export const start: StartApp = async ({ uri, dbName, poolSize, databaseTimeoutMS
     override checkReferences = true;
   }
 
+  /** POST through `save()`: bench/read-path.ts compares it with the direct insert in one process (`create-with-save`). */
+  class PostWithSaveResource extends PostResource {
+    override directCreates = false;
+  }
+
   class PostWithAuthorResource extends PostResource {
     override relatedResources = { author: UserResource };
   }
@@ -58,6 +63,11 @@ export const start: StartApp = async ({ uri, dbName, poolSize, databaseTimeoutMS
     override methods = [methods.Create];
   }
 
+  class PostWithSaveView extends ResourceView {
+    override resource = PostWithSaveResource;
+    override methods = [methods.Create];
+  }
+
   class PostWithAuthorView extends ResourceView {
     override resource = PostWithAuthorResource;
     override methods = [methods.List];
@@ -68,6 +78,7 @@ export const start: StartApp = async ({ uri, dbName, poolSize, databaseTimeoutMS
   api.register(PostView, { url: '/posts/', name: 'posts' });
   api.register(PostCheckedView, { url: '/posts-checked/', name: 'posts-checked' });
   api.register(PostWithAuthorView, { url: '/posts-with-author/', name: 'posts-with-author' });
+  api.register(PostWithSaveView, { url: '/posts-with-save/', name: 'posts-with-save' });
 
   const app = new Koa();
   app.use(api.routes()).use(api.allowedMethods());

@@ -57,6 +57,8 @@ function planFor(resource: Resource): InsertPlan | undefined {
   // Sub-documents run their own save middleware (and timestamps) inside `save()`.
   if (!Array.isArray(schema.childSchemas) || schema.childSchemas.length > 0) return undefined;
   if (hasAppMiddleware(model, ['save'])) return undefined;
+  // Items of Mongoose arrays are read through their getters (the answer `save()`'s path builds shows them so).
+  if (hasArrayItemGetters(model.schema as unknown as SchemaLike)) return undefined;
   const versionKey = versionKeyOf(model);
   if (versionKey?.includes('.')) return undefined;
   const timestamps = timestampPlan(schema.options.timestamps, schema.$timestamps);
@@ -78,6 +80,26 @@ function timestampPlan(option: unknown, paths: { createdAt?: unknown; updatedAt?
   const currentTime = typeof option === 'object' && Object.hasOwn(option, 'currentTime') ? (option as { currentTime?: unknown }).currentTime : undefined;
   if (currentTime !== undefined && currentTime !== null && typeof currentTime !== 'function') return null;
   return { createdAt, updatedAt, currentTime: (currentTime ?? undefined) as (() => unknown) | undefined };
+}
+
+interface SchemaTypeLike {
+  instance?: string;
+  getters?: unknown[];
+  embeddedSchemaType?: SchemaTypeLike;
+  caster?: SchemaTypeLike;
+}
+
+interface SchemaLike {
+  eachPath(fn: (path: string, type: SchemaTypeLike) => void): void;
+}
+
+function hasArrayItemGetters(schema: SchemaLike): boolean {
+  let found = false;
+  schema.eachPath((_path, type) => {
+    const item = type.instance === 'Array' ? (type.embeddedSchemaType ?? type.caster) : undefined;
+    if (item && (!Array.isArray(item.getters) || item.getters.length > 0)) found = true;
+  });
+  return found;
 }
 
 /** Someone listens to the saves of `model`: `Model.on('save')` listeners, or a tracing subscriber. */

@@ -70,21 +70,35 @@ async function insertDirect(resource: Resource, plan: InsertPlan, doc: AnyDocume
   return inserted;
 }
 
+/**
+ * The items of an array as stored: a Mongoose array's own array (`__array`, read without the proxy's
+ * traps), a plain array itself; `undefined` for a Mongoose array whose raw items cannot be reached.
+ */
+function storedItems(value: unknown[]): unknown[] | undefined {
+  const raw = (value as { __array?: unknown }).__array;
+  if (Array.isArray(raw)) return raw;
+  return (value as { isMongooseArray?: unknown }).isMongooseArray ? undefined : value;
+}
+
 /** Every value is a scalar or an array of scalars (nothing `toObject` would transform, nothing undefined). */
 function isFlat(stored: Record<string, unknown>): boolean {
   for (const key of Object.keys(stored)) {
     const value = stored[key];
     if (value === undefined) return false;
-    if (Array.isArray(value) ? !value.every((item) => item !== undefined && isScalar(item)) : !isScalar(value)) return false;
+    if (Array.isArray(value)) {
+      const items = storedItems(value);
+      if (!items || !items.every((item) => item !== undefined && isScalar(item))) return false;
+    } else if (!isScalar(value)) return false;
   }
   return true;
 }
 
+/** A copy of a flat document (`isFlat`): arrays as plain arrays of the same items. */
 function flatCopy(stored: Record<string, unknown>): PlainDocument {
   const copy: PlainDocument = {};
   for (const key of Object.keys(stored)) {
     const value = stored[key];
-    copy[key] = Array.isArray(value) ? Array.from(value as unknown[]) : value;
+    copy[key] = Array.isArray(value) ? storedItems(value)!.slice() : value;
   }
   return copy;
 }
