@@ -77,6 +77,7 @@ async function build(connection: Connection) {
       this.set('status', this.get('score') > 10 ? 'published' : 'draft');
     })),
     Listened: connection.model('CreateListened', schema()),
+    ListenedIsNew: connection.model('CreateListenedIsNew', schema()),
     Optimistic: connection.model('CreateOptimistic', schema({}, { optimisticConcurrency: true })),
     Sharded: connection.model('CreateSharded', schema({}, { shardKey: { tag: 1 } })),
     Nested: connection.model('CreateNested', schema({ meta: { color: String, size: Number } })),
@@ -100,6 +101,7 @@ async function build(connection: Connection) {
   for (const model of [...Object.values(models), Dog]) saves.set(model.modelName, countSaves(model));
   const listened: unknown[] = [];
   models.Listened.on('save', (doc: unknown) => listened.push(doc));
+  models.ListenedIsNew.on('isNew', (isNew: unknown) => listened.push(isNew));
 
   const resourceOf = (model: AnyModel, options: { direct?: boolean; related?: boolean } = {}): ResourceClass => {
     class NoteResource extends Resource {
@@ -327,12 +329,14 @@ for (const row of saving) {
   });
 }
 
-test.serial('a save listener of the model (Model.on("save")) keeps save(), and hears every create', async (t) => {
-  const before = env().listened.length;
-  const direct = await counted('CreateListened', () => agent().post('/Listened/').send({ title: 'Heard', tag: uniqueTag('create') }));
-  t.is(direct.response.status, 201);
-  t.is(direct.saved, 1);
-  t.is(env().listened.length, before + 1);
+test.serial('a save or isNew listener of the model (Model.on) keeps save(), and hears every create', async (t) => {
+  for (const [model, modelName] of [['Listened', 'CreateListened'], ['ListenedIsNew', 'CreateListenedIsNew']] as const) {
+    const before = env().listened.length;
+    const direct = await counted(modelName, () => agent().post(`/${model}/`).send({ title: 'Heard', tag: uniqueTag('create') }));
+    t.is(direct.response.status, 201);
+    t.is(direct.saved, 1);
+    t.is(env().listened.length, before + 1, model);
+  }
 });
 
 test.serial('a subscriber of Mongoose’s save tracing channel keeps save() for every model', async (t) => {

@@ -102,10 +102,13 @@ function hasArrayItemGetters(schema: SchemaLike): boolean {
   return found;
 }
 
-/** Someone listens to the saves of `model`: `Model.on('save')` listeners, or a tracing subscriber. */
+/** The events a model emits when `save()` inserts a document. */
+const saveEvents = ['save', 'isNew'] as const;
+
+/** Someone listens to the saves of `model`: `Model.on('save' | 'isNew')` listeners, or a tracing subscriber. */
 function watched(model: AnyModel): boolean {
   if (saveTracing.hasSubscribers !== false) return true;
   const listeners = (model as unknown as { listeners?: (event: string) => unknown[] }).listeners;
   if (typeof listeners !== 'function') return true;
-  return listeners.call(model, 'save').length > 0;
+  return saveEvents.some((event) => listeners.call(model, event).length > 0);
 }
