@@ -10,7 +10,7 @@
  * checked, parent of a nested view); the values are cast and validated by a Mongoose document of the
  * model, as `doc.set` and `doc.validate` would (only value validators are allowed: eligible.ts); the
  * document is read through the same query the load would use (getQueryset, both `hasReadPermission`s,
- * the parent's narrowing: null → 404); when every value equals the stored one nothing is written and the
+ * the parent's narrowing: null → 404; from the collection when that query is the plain command); when every value equals the stored one nothing is written and the
  * version is kept, as `save()` does; otherwise the update `$set`s the values and `$inc`s the version by
  * `_id` alone, as `save()` with `bumpVersion` does, and Mongoose adds `updatedAt` for a schema with
  * timestamps, as `save()` does. A body with a 4xx, a path the direct update does not write, or a
@@ -19,7 +19,8 @@
 import { HttpError, NotFound } from '../errors.js';
 import { plainOf } from '../handlers/shared.js';
 import { castPk } from '../query/pk.js';
-import type { Resource } from '../resource.js';
+import { findOneDirect } from '../query/direct-read.js';
+import { readsDirectly, runTimed, type Resource } from '../resource.js';
 import type { AnyDocument, PlainDocument, RequestContext } from '../types.js';
 import { writeOptions } from '../deadline/write-gate.js';
 import { versionKeyOf } from '../versioning/version.js';
@@ -38,11 +39,8 @@ export async function directUpdate(ctx: RequestContext, resource: Resource, inpu
   if (!allowed) return undefined;
   const values = await castValues(ctx, resource, input, allowed);
   if (!values) return undefined;
-  const query = await resource.readableQuery(ctx, { _id: castPk(resource.meta, rawPk) });
-  // A getQueryset or hasReadPermission that shapes the result (projection, populate, lean) keeps the load.
-  const shaping = query.mongooseOptions() as { populate?: unknown; lean?: unknown };
-  if (shaping.populate !== undefined || shaping.lean !== undefined || !isEmpty(query.projection())) return undefined;
-  const stored = (await resource.run(query.findOne().lean())) as PlainDocument | null;
+  const stored = await readStored(ctx, resource, castPk(resource.meta, rawPk));
+  if (stored === undefined) return undefined;
   if (!stored) throw new NotFound();
   // Nothing changes: nothing is written, the version (the ETag) stays.
   if (Object.entries(values).every(([path, value]) => sameStoredValue(stored[path], value))) return stored;
@@ -63,6 +61,20 @@ export async function directUpdate(ctx: RequestContext, resource: Resource, inpu
   // Deleted since it was read: what `save()` answers then.
   if (!updated) throw new NotFound();
   return updated as PlainDocument;
+}
+
+/**
+ * The stored document, lean, through the query the load would use — straight from the collection when
+ * that query would only pass the command through (query/direct-read.ts) — or `undefined` when the
+ * reader's query shapes the result (the load-and-save path answers then).
+ */
+async function readStored(ctx: RequestContext, resource: Resource, pk: unknown): Promise<PlainDocument | null | undefined> {
+  if (readsDirectly(resource, 'findOne')) return runTimed(resource, (maxTimeMS) => findOneDirect(resource.document, pk, undefined, maxTimeMS));
+  const query = await resource.readableQuery(ctx, { _id: pk });
+  // A getQueryset or hasReadPermission that shapes the result (projection, populate, lean) keeps the load.
+  const shaping = query.mongooseOptions() as { populate?: unknown; lean?: unknown };
+  if (shaping.populate !== undefined || shaping.lean !== undefined || !isEmpty(query.projection())) return undefined;
+  return (await resource.run(query.findOne().lean())) as PlainDocument | null;
 }
 
 /**
