@@ -8,6 +8,7 @@
  * anything that could tell the paths apart (middleware of the app, overridden hooks, If-Match, nested
  * paths) takes the load-and-save path.
  */
+import { tracingChannel } from 'node:diagnostics_channel';
 import test, { type ExecutionContext } from 'ava';
 import Koa from 'koa';
 import mongoose, { type Connection } from 'mongoose';
@@ -234,10 +235,10 @@ for (const row of table) {
     t.is(viaGeneral.result.status, row.status);
     t.deepEqual(viaDirect.commands, row.direct);
     t.deepEqual(viaGeneral.commands, row.general);
-    // The direct path's read is no Query: a write is one Query (the update), no change none. A declined
-    // PUT is loaded through one Query (a load-and-save's save is no Query).
-    const noChange = row.status === 200 && row.direct.length === 1;
-    t.is(viaDirect.result.queries, noChange ? 0 : 1);
+    // The direct path runs no Query (its read and its write go to the collection); a declined PUT is
+    // loaded through one Query (a load-and-save's save is no Query).
+    const wentDirect = row.direct === DIRECT || (row.status === 200 && row.direct.length === 1);
+    t.is(viaDirect.result.queries, wentDirect ? 0 : 1);
     if (row.status === 200) {
       t.deepEqual(withoutId(directResponse.body as Record<string, unknown>), withoutId(viaGeneral.result.body as Record<string, unknown>));
       const fetched = await agent().get(`/plain-direct/${direct}/`);
@@ -258,6 +259,105 @@ test.serial('a direct PUT with the default queryset: an unknown id and a malform
     t.deepEqual(response.body, { error: 'Not found' });
   }
   t.is((await env().Note.findById(direct).lean())?.title, 'First');
+});
+
+/** Records what reaches the Note collection's `findOneAndUpdate` (from a Query or straight), while `send` runs. */
+async function updatesOf(send: () => Promise<unknown>): Promise<unknown[][]> {
+  const collection = env().Note.collection as unknown as { findOneAndUpdate: (...args: unknown[]) => unknown };
+  const original = collection.findOneAndUpdate;
+  const sent: unknown[][] = [];
+  collection.findOneAndUpdate = function (this: unknown, ...args: unknown[]) {
+    sent.push(args.slice(0, 3));
+    return original.apply(this, args);
+  };
+  try {
+    await send();
+  } finally {
+    collection.findOneAndUpdate = original;
+  }
+  return sent;
+}
+
+/** Sends through Mongoose Queries: a subscriber on Mongoose's query tracing channel turns the direct paths off. */
+async function throughQueries<T>(send: () => Promise<T>): Promise<T> {
+  const channel = tracingChannel('mongoose:query');
+  const subscriber = { start() {}, end() {}, asyncStart() {}, asyncEnd() {}, error() {} };
+  channel.subscribe(subscriber);
+  try {
+    return await send();
+  } finally {
+    channel.unsubscribe(subscriber);
+  }
+}
+
+/** An update command with its varying parts named: ids and dates by type, the session by presence. */
+function updateShape([filter, update, options]: unknown[]): unknown {
+  const shape = (value: unknown): unknown => {
+    if (value instanceof Date) return 'a Date';
+    if (value instanceof mongoose.Types.ObjectId) return 'an ObjectId';
+    if (Array.isArray(value)) return value.map(shape);
+    if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, key === 'session' ? 'a session' : shape(item)]));
+    return value;
+  };
+  // Mongoose 8 adds `$setOnInsert: {createdAt}` to every update, 9 only to upserts: without upsert it writes nothing.
+  const { $setOnInsert: _ignored, ...sent } = update as Record<string, unknown>;
+  return { filter: shape(filter), update: shape(sent), options: shape(options) };
+}
+
+test.serial('the direct write sends the collection what the Query sends: filter, $set with updatedAt, $inc of the version, options', async (t) => {
+  const { direct, general } = await twins();
+  const body = { title: 'Sent', points: 5, tags: ['q'], seen: ['2025-01-01T00:00:00.000Z'] };
+  let direct200 = 0;
+  const straight = await updatesOf(async () => {
+    const { result, queries } = await queriesOf(() => agent().put(`/plain-direct/${direct}/`).send(body));
+    direct200 = result.status;
+    t.is(queries, 0);
+  });
+  const viaQuery = await updatesOf(async () => {
+    const { result, queries } = await queriesOf(() => throughQueries(() => agent().put(`/plain-direct/${general}/`).send(body)));
+    t.is(result.status, 200);
+    t.is(queries, 2);
+  });
+  t.is(direct200, 200);
+  t.is(straight.length, 1);
+  t.is(viaQuery.length, 1);
+  t.deepEqual(updateShape(straight[0]!), updateShape(viaQuery[0]!));
+  t.deepEqual(updateShape(straight[0]!), {
+    filter: { _id: 'an ObjectId' },
+    update: { $set: { title: 'Sent', score: 5, tags: ['q'], seen: ['a Date'], updatedAt: 'a Date' }, $inc: { __v: 1 } },
+    options: { session: 'a session', returnDocument: 'after', returnOriginal: false },
+  });
+  t.deepEqual(await storedShape(direct), await storedShape(general));
+});
+
+test.serial('with Mongoose-wide runValidators, the direct update is sent through the Query (which validates it)', async (t) => {
+  const { direct } = await twins();
+  const base = env().Note.base as unknown as { set(key: string, value: unknown): unknown; get(key: string): unknown };
+  const previous = base.get('runValidators');
+  base.set('runValidators', true);
+  try {
+    const { result, queries } = await queriesOf(() => agent().put(`/plain-direct/${direct}/`).send({ title: 'Validated' }));
+    t.is(result.status, 200);
+    t.is(queries, 1);
+  } finally {
+    base.set('runValidators', previous);
+  }
+  t.is((await env().Note.findById(direct).lean())?.title, 'Validated');
+});
+
+test.serial('a PUT sending createdAt takes the load-and-save path (a timestamp is never written directly), which keeps the stored createdAt', async (t) => {
+  const { direct, general } = await twins();
+  const before = await env().Note.findById(direct).lean();
+  const body = { title: 'Dated', createdAt: '2001-01-01T00:00:00.000Z' };
+  const viaDirect = await commandsOf(() => queriesOf(() => agent().put(`/plain-direct/${direct}/`).send(body)));
+  t.is(viaDirect.result.result.status, 200);
+  t.deepEqual(viaDirect.commands, LOAD_AND_SAVE);
+  t.is(viaDirect.result.queries, 1);
+  t.is((await agent().put(`/plain-load-and-save/${general}/`).send(body)).status, 200);
+  const after = await env().Note.findById(direct).lean();
+  t.is(after?.title, 'Dated');
+  t.deepEqual(after?.createdAt, before?.createdAt);
+  t.deepEqual(await storedShape(direct), await storedShape(general));
 });
 
 test.serial('a direct PUT moves the version by one and updatedAt, keeps createdAt; a PUT that changes nothing keeps both', async (t) => {

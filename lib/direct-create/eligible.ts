@@ -70,7 +70,7 @@ function planFor(resource: Resource): InsertPlan | undefined {
  * The schema's timestamp paths, `undefined` without timestamps, `null` when they cannot be read or are
  * nested (a dotted name): then the POST saves.
  */
-function timestampPlan(option: unknown, paths: { createdAt?: unknown; updatedAt?: unknown } | undefined): TimestampPlan | undefined | null {
+export function timestampPlan(option: unknown, paths: { createdAt?: unknown; updatedAt?: unknown } | undefined): TimestampPlan | undefined | null {
   if (!option) return undefined;
   if (paths === undefined || paths === null) return null;
   const name = (value: unknown): string | undefined | null => (value === undefined || value === null ? undefined : typeof value === 'string' && value !== '' && !value.includes('.') ? value : null);

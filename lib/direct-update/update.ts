@@ -10,11 +10,13 @@
  * checked, parent of a nested view); the values are cast and validated by a Mongoose document of the
  * model, as `doc.set` and `doc.validate` would (only value validators are allowed: eligible.ts); the
  * document is read through the same query the load would use (getQueryset, both `hasReadPermission`s,
- * the parent's narrowing: null → 404; from the collection when that query is the plain command); when every value equals the stored one nothing is written and the
- * version is kept, as `save()` does; otherwise the update `$set`s the values and `$inc`s the version by
- * `_id` alone, as `save()` with `bumpVersion` does, and Mongoose adds `updatedAt` for a schema with
- * timestamps, as `save()` does. A body with a 4xx, a path the direct update does not write, or a
- * duplicate key goes to the load-and-save path with nothing written, and that path answers as always.
+ * the parent's narrowing: null → 404; from the collection when that query is the plain command); when
+ * every value equals the stored one nothing is written and the version is kept, as `save()` does;
+ * otherwise the update `$set`s the values and `$inc`s the version by `_id` alone, as `save()` with
+ * `bumpVersion` does, with `updatedAt` for a schema with timestamps, as `save()` sets it (write.ts:
+ * straight to the collection where the Query would add nothing else). A body with a 4xx, a path the
+ * direct update does not write, or a duplicate key goes to the load-and-save path with nothing written,
+ * and that path answers as always.
  */
 import { HttpError, NotFound } from '../errors.js';
 import { plainOf } from '../handlers/shared.js';
@@ -29,6 +31,7 @@ import { assertFiniteNumbers } from '../write/finite.js';
 import { prepareUpdate } from '../write/prepare.js';
 import { directPaths } from './eligible.js';
 import { sameStoredValue } from './equal.js';
+import { updateById } from './write.js';
 
 /**
  * The document as the PUT leaves it (lean, as stored), or `undefined` when the load-and-save path must
@@ -46,13 +49,10 @@ export async function directUpdate(ctx: RequestContext, resource: Resource, inpu
   if (Object.entries(values).every(([path, value]) => sameStoredValue(stored[path], value))) return stored;
   const model = resource.document;
   const versionKey = versionKeyOf(model);
-  const update = { $set: values, ...(versionKey === undefined ? {} : { $inc: { [versionKey]: 1 } }) };
   let updated: unknown;
   try {
     // By `_id` alone, as `save()` writes: the read above applied the reader's filters.
-    updated = await resource.runWrite((session) =>
-      model.findOneAndUpdate({ _id: stored._id }, update, { ...writeOptions(model, session), returnDocument: 'after' }).lean().exec(),
-    );
+    updated = await resource.runWrite((session) => updateById(model, stored._id, values, versionKey, writeOptions(model, session)));
   } catch (error) {
     // The server refused the write (nothing written): the load-and-save path answers the 409 naming the fields.
     if (isDuplicateKeyError(error)) return undefined;

@@ -80,12 +80,15 @@ function isSet(options: unknown, key: string): boolean {
   return options != null && (options as Record<string, unknown>)[key] != null;
 }
 
-/** Whether a lean `find` or `findOne` (`op`) of `model` may skip the Mongoose Query (see the file's comment). */
-export function directReadable(model: AnyModel, op: 'find' | 'findOne'): boolean {
+/**
+ * Whether a lean `find` or `findOne` (`op`) of `model` may skip the Mongoose Query (see the file's
+ * comment); direct-update/write.ts asks it for `findOneAndUpdate` too (the same conditions, plus its own).
+ */
+export function directReadable(model: AnyModel, op: 'find' | 'findOne' | 'findOneAndUpdate'): boolean {
   const shape = model as unknown as {
     baseModelName?: unknown;
     db?: { options?: unknown; config?: unknown; base?: { options?: unknown; transactionAsyncLocalStorage?: { getStore(): unknown } } };
-    collection?: { find?: unknown; findOne?: unknown };
+    collection?: { find?: unknown; findOne?: unknown; findOneAndUpdate?: unknown };
   };
   if (shape.baseModelName !== undefined) return false;
   if (typeof shape.collection?.[op] !== 'function') return false;
