@@ -21,6 +21,7 @@ import { answerJson, type ServeOpenApiOptions } from './openapi/serve.js';
 import { viewSource } from './openapi/source.js';
 import type { OpenApiDocument, OpenApiOptions } from './openapi/types.js';
 import { metaOf, type ResourceMeta } from './resource-meta.js';
+import type { Resource } from './resource.js';
 import type { RequestContext } from './types.js';
 import { serveAction } from './actions/serve.js';
 import { ViewBinding, type ServeSettings } from './serve/binding.js';
@@ -162,7 +163,7 @@ export class MongoRest {
    */
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- any view, whatever its resource
   register(View: new () => Pick<ResourceView<any>, 'resource' | 'methods' | 'actions' | 'dispatch'>, options: RegisterOptions = {}): this {
-    const view = new View() as ResourceView;
+    const view = new View() as ResourceView<Resource>;
     if (typeof view.resource !== 'function') throw new TypeError(`${View.name}.resource must be a Resource class.`);
     if (!Array.isArray(view.methods)) throw new TypeError(`${View.name}.methods must be a list of methods.* markers.`);
     const stray = view.methods.find((marker) => !isMethodMarker(marker));

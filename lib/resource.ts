@@ -59,6 +59,15 @@ export type AnyResource = Pick<Resource<any, any>, typeof scopeKey | 'document'>
 /** A Resource subclass, as an app names it in `relatedResources` and `childDocumentResources`. */
 export type AnyResourceClass = new () => AnyResource;
 
+/**
+ * The resource of a view written without a type argument (`extends ResourceView`): any Resource class,
+ * checked on the same two members as `AnyResource`, with an untyped model (`AnyModel`), so that the
+ * view's hooks take any document and any query. Relating a typed resource class to the whole untyped
+ * `Resource` compared its members typed by its model with the untyped ones (about 1,100 instantiations
+ * per view, bench/typecheck-scale.ts).
+ */
+export type UntypedResource = Pick<Resource, typeof scopeKey | 'document'>;
+
 /** A class of `relatedResources`/`childDocumentResources` as the library uses it: only Resource subclasses have `AnyResource`'s scope slot. */
 export function resourceClass(Class: AnyResourceClass): ResourceClass {
   return Class as ResourceClass;

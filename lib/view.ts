@@ -9,7 +9,7 @@ import type { MethodPermissions } from './auth/roles.js';
 import type { ViewAliases } from './aliases/aliases.js';
 import type { Action } from './actions/action.js';
 import type { MethodMarker, MethodName } from './methods.js';
-import { passThroughReadHooks, type AnyResource, type Resource } from './resource.js';
+import { passThroughReadHooks, type AnyResource, type Resource, type UntypedResource } from './resource.js';
 import type { MaybePromise, RequestContext } from './types.js';
 import type { DocumentOf, QueryOf } from './typing/model.js';
 
@@ -52,8 +52,11 @@ export type ModelOf<R extends AnyResource> = R['document'];
  * }
  * ```
  */
-/* The type argument is an `AnyResource` (lib/resource.ts), which a Resource subclass is checked against on two members. */
-export class ResourceView<R extends AnyResource = Resource> {
+/*
+ * The type argument is an `AnyResource` (lib/resource.ts), which a Resource subclass is checked against on
+ * two members; without one, `UntypedResource`: any Resource class (typed or not), hooks untyped.
+ */
+export class ResourceView<R extends AnyResource = UntypedResource> {
   /**
    * Item URLs whose pk depends on the caller: `aliases = { me: (ctx) => ctx.state.user?.id }` serves the
    * item methods at `<collection URL>me/` on the document whose pk the function gives (after

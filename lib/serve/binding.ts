@@ -58,7 +58,7 @@ export class ViewBinding {
   readonly actions: readonly Action[];
 
   constructor(
-    readonly view: ResourceView,
+    readonly view: ResourceView<Resource>,
     /** Full path of the collection, prefix included, without trailing slash (`/api/posts`). */
     readonly path: string,
     /** Whether item URLs are written with a trailing slash (as the view's URL was registered). */

@@ -310,6 +310,21 @@ export class LookalikeRelation extends Resource<typeof Post> {
   // @ts-expect-error -- a related resource is a Resource class
   relatedResources = { author: LookalikeResource };
 }
+// A view without a type argument serves any Resource class, typed or not (checked on the same two
+// members, `UntypedResource`), and its hooks take any document.
+export class PlainViewOfTypedResource extends ResourceView {
+  resource = PostResource;
+  methods = [methods.List, methods.Fetch];
+  override hasChangePermission(_ctx: RequestContext, doc: AnyDocument) {
+    return doc.get('title') !== '';
+  }
+}
+expectTypeOf<Parameters<PlainViewOfTypedResource['hasReadPermission']>[1]>().toEqualTypeOf<AnyQuery>();
+export class PlainLookalikeView extends ResourceView {
+  // @ts-expect-error -- an untyped view's resource is still a Resource class
+  resource = LookalikeResource;
+  methods = [methods.List];
+}
 
 // ---- the resource's own hooks get the model's types too --------------------------------------------
 
