@@ -8,9 +8,10 @@
  * With `--stub-db`, the driver's `find`/`findOne` answer from memory (copies of the seeded documents), so
  * what is left is the HTTP stack plus each contender's own code: the library's overhead without the
  * database's noise. The create scenarios (`create`, `create-checked`) then insert into nothing: the
- * driver's `insertOne` answers at once (a fresh id each time, so nothing collides).
+ * driver's `insertOne` answers at once (a fresh id each time, so nothing collides); `update` applies its
+ * `$set`/`$inc` to the in-memory copy (`findOneAndUpdate`).
  *
- * `node --import tsx bench/read-path.ts [--docs=2000] [--requests=2000] [--rounds=5] [--scenarios=fetch,list-100,expanded,create,create-with-save,create-checked] [--stub-db]`
+ * `node --import tsx bench/read-path.ts [--docs=2000] [--requests=2000] [--rounds=5] [--scenarios=fetch,list-100,expanded,create,create-with-save,create-checked,update] [--stub-db]`
  */
 import { Agent, request } from 'node:http';
 import { parseArgs } from 'node:util';
@@ -153,5 +154,15 @@ async function stubDriver(): Promise<void> {
   } as never;
   Collection.prototype.insertOne = async function (this: Collection, doc: Document) {
     return { acknowledged: true, insertedId: doc._id };
+  } as never;
+  // `$set` and `$inc` by `_id`, the document after (what the update scenario sends, from every contender).
+  Collection.prototype.findOneAndUpdate = async function (this: Collection, filter: Document, update: Document) {
+    const docs = stored.get(this.collectionName)!;
+    const doc = docs.get(String(filter._id));
+    if (!doc) return null;
+    const next = { ...copy(doc), ...(update.$set as Document | undefined) };
+    for (const [key, by] of Object.entries((update.$inc as Record<string, number> | undefined) ?? {})) next[key] = ((next[key] as number | undefined) ?? 0) + by;
+    docs.set(String(filter._id), next);
+    return copy(next);
   } as never;
 }
