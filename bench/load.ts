@@ -42,6 +42,8 @@ export interface LoadResult {
   serverCpuMicros: number;
   /** Responses with another status than expected, plus connection errors and timeouts. */
   failures: number;
+  /** Responses by status code (in the JSON results: what the failures were, e.g. 503 after the deadline). */
+  statuses: Record<string, number>;
   /** False when the server still had requests in flight at its time limit after the load. */
   drained: boolean;
 }
@@ -90,6 +92,7 @@ export async function runLoad(target: LoadTarget, settings: LoadSettings): Promi
     bytesPerResponse: received > 0 ? result.throughput.total / received : 0,
     serverCpuMicros: sent > 0 ? cpu / sent : 0,
     failures: received - succeeded + result.errors,
+    statuses: Object.fromEntries(Object.entries(result.statusCodeStats ?? {}).map(([status, stats]) => [status, stats?.count ?? 0])),
     drained,
   };
 }
