@@ -11,8 +11,8 @@
  *  - what a direct read needs of the model (query/direct-read.ts `directReadable`): no query middleware
  *    for the operation, no tracing subscriber, no transaction from Mongoose's async local storage, no
  *    schema-level `read`/`readConcern`/`collation`/`lean`/`select`/`translateAliases`, no connection- or
- *    Mongoose-wide `maxTimeMS`/`allowDiskUse`/`sanitizeFilter`/`translateAliases`;
- *  - no connection- or Mongoose-wide `runValidators` (the Query would validate the update);
+ *    Mongoose-wide `maxTimeMS`/`allowDiskUse`/`sanitizeFilter`/`translateAliases` — and, for an update,
+ *    `runValidators` (the Query would validate it);
  *  - timestamps, if any, at top-level paths. (No value is ever sent for a timestamp or an immutable path,
  *    which the Query would overwrite or drop: eligible.ts keeps them out of the paths a direct update writes.)
  * Otherwise the Query sends it. test/direct-update.test.ts records what reaches the collection from
@@ -53,8 +53,6 @@ export function updateById(model: AnyModel, id: unknown, values: PlainDocument, 
 /** The timestamps to set (`undefined`: none) when the update may skip the Query, `null` when it may not. */
 function directWritable(model: AnyModel): TimestampPlan | undefined | null {
   if (!directReadable(model, 'findOneAndUpdate')) return null;
-  const db = model.db as unknown as { options?: Record<string, unknown>; config?: Record<string, unknown>; base?: { options?: Record<string, unknown> } };
-  for (const options of [db.options, db.config, db.base?.options]) if (options?.runValidators != null) return null;
   const schema = model.schema as unknown as SchemaShape;
   return timestampPlan(schema.options.timestamps, schema.$timestamps);
 }

@@ -80,6 +80,15 @@ function isSet(options: unknown, key: string): boolean {
   return options != null && (options as Record<string, unknown>)[key] != null;
 }
 
+/** Connection- or Mongoose-wide options the Query applies to `op` (set: the Query must send it). */
+const readOptionKeys = ['maxTimeMS', 'allowDiskUse', 'sanitizeFilter', 'translateAliases'];
+const globalOptions = {
+  find: readOptionKeys,
+  findOne: readOptionKeys,
+  // `runValidators` would have the Query validate the update.
+  findOneAndUpdate: [...readOptionKeys, 'runValidators'],
+};
+
 /**
  * Whether a lean `find` or `findOne` (`op`) of `model` may skip the Mongoose Query (see the file's
  * comment); direct-update/write.ts asks it for `findOneAndUpdate` too (the same conditions, plus its own).
@@ -99,7 +108,7 @@ export function directReadable(model: AnyModel, op: 'find' | 'findOne' | 'findOn
   if (hasQueryMiddleware(model, op)) return false;
   if (queryTracing.hasSubscribers !== false) return false;
   for (const options of [db.options, db.config, base.options]) {
-    if (['maxTimeMS', 'allowDiskUse', 'sanitizeFilter', 'translateAliases'].some((key) => isSet(options, key))) return false;
+    if (globalOptions[op].some((key) => isSet(options, key))) return false;
   }
   const store = base.transactionAsyncLocalStorage?.getStore() as { session?: unknown } | undefined;
   if (store?.session != null) return false;
