@@ -15,7 +15,7 @@ import Koa from 'koa';
 import mongoose, { type Connection } from 'mongoose';
 import request from 'supertest';
 import { Resource, ResourceView, methods, type AnyDocument, type AnyModel, type PlainDocument, type RequestContext, type ResourceClass } from '../lib/index.js';
-import { uniqueTag, useApp } from './fixtures/blog.js';
+import { countQueries, uniqueTag, useApp } from './fixtures/blog.js';
 import { TestMongoRest } from './fixtures/mongorest.js';
 
 const FIXED_TIME = new Date('2030-01-02T03:04:05.000Z');
@@ -47,17 +47,6 @@ function countSaves(model: AnyModel): { count: number } {
   return counter;
 }
 
-/** Counts the Mongoose Queries a model executes (the direct read runs none). */
-function countQueries(model: AnyModel): { count: number } {
-  const counter = { count: 0 };
-  const QueryClass = (model as unknown as { Query: { prototype: { exec: (...args: unknown[]) => unknown } } }).Query;
-  const exec = QueryClass.prototype.exec;
-  QueryClass.prototype.exec = function (this: unknown, ...args: unknown[]) {
-    counter.count++;
-    return exec.apply(this, args);
-  };
-  return counter;
-}
 
 async function build(connection: Connection) {
   const Owner = connection.model('CreateOwner', new mongoose.Schema({ name: String }));

@@ -14,7 +14,7 @@ import Koa from 'koa';
 import mongoose, { type Connection } from 'mongoose';
 import request from 'supertest';
 import { Resource, ResourceView, methods, type AnyDocument, type RequestContext } from '../lib/index.js';
-import { uniqueTag, useApp } from './fixtures/blog.js';
+import { countQueries, uniqueTag, useApp } from './fixtures/blog.js';
 import { TestMongoRest } from './fixtures/mongorest.js';
 
 function noteFields() {
@@ -109,7 +109,7 @@ async function build(connection: Connection) {
   api.register(GuardedView, { url: '/view-guarded/', name: 'view-guarded' });
   const app = new Koa();
   app.use(api.routes()).use(api.allowedMethods());
-  return { app, Note, Hooked, Optimistic, Secret, commands };
+  return { app, Note, Hooked, Optimistic, Secret, commands, noteQueries: countQueries(Note) };
 }
 
 const env = useApp(test, import.meta.url, build);
@@ -209,20 +209,11 @@ for (const row of table) {
   });
 }
 
-/** Counts the Mongoose Queries the Note model executes while `send` runs (a read from the collection runs none). */
+/** The Mongoose Queries the Note model executes while `send` runs (the tests of this file run one at a time). */
 async function queriesOf<T>(send: () => Promise<T>): Promise<{ result: T; queries: number }> {
-  const prototype = (env().Note as unknown as { Query: { prototype: { exec: (...args: unknown[]) => unknown } } }).Query.prototype;
-  const exec = prototype.exec;
-  let queries = 0;
-  prototype.exec = function (this: unknown, ...args: unknown[]) {
-    queries++;
-    return exec.apply(this, args);
-  };
-  try {
-    return { result: await send(), queries };
-  } finally {
-    prototype.exec = exec;
-  }
+  const before = env().noteQueries.count;
+  const result = await send();
+  return { result, queries: env().noteQueries.count - before };
 }
 
 for (const row of table) {

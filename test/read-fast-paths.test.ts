@@ -10,20 +10,9 @@ import Koa from 'koa';
 import mongoose, { type Connection, type Model } from 'mongoose';
 import request from 'supertest';
 import { Resource, ResourceView, methods, ops, type RequestContext, type ResourceClass } from '../lib/index.js';
-import { uniqueTag, useApp } from './fixtures/blog.js';
+import { countQueries, uniqueTag, useApp } from './fixtures/blog.js';
 import { TEST_DATABASE_TIMEOUT_MS, TestMongoRest } from './fixtures/mongorest.js';
 
-/** Counts the Mongoose Queries a model executes (the direct read runs none). */
-function countQueries(model: Model<never>): { count: number } {
-  const counter = { count: 0 };
-  const QueryClass = (model as unknown as { Query: { prototype: { exec: (...args: unknown[]) => unknown } } }).Query;
-  const exec = QueryClass.prototype.exec;
-  QueryClass.prototype.exec = function (this: unknown, ...args: unknown[]) {
-    counter.count++;
-    return exec.apply(this, args);
-  };
-  return counter;
-}
 
 /** Records the options of every `find`/`findOne` reaching a model's collection, whichever path sent it. */
 function recordCollectionReads(model: Model<never>): Record<string, unknown>[] {
