@@ -19,10 +19,10 @@
  * in single fields; array order is kept.
  */
 import { isMongooseDocument, isPlainObject } from '../guards.js';
-import { anyOfIds, castId } from '../query/ids.js';
+import { castId } from '../query/ids.js';
 import { plainOf } from '../handlers/shared.js';
-import { readsDirectly, resourceClass, runTimed, type Resource, type ResourceClass } from '../resource.js';
-import { findByIdsDirect } from '../query/direct-read.js';
+import { resourceClass, type Resource, type ResourceClass } from '../resource.js';
+import { readByIds } from '../query/read-by-ids.js';
 import type { PlainDocument, RequestContext } from '../types.js';
 import { childResourceFor, partitionByChild } from './children.js';
 import { depthOf, fieldsFor, MAX_RELATION_DEPTH, spawnRelated } from './instances.js';
@@ -297,13 +297,5 @@ function targetOf(value: unknown, batch: Batch): Target {
 async function load(batch: Batch, ctx: RequestContext): Promise<PlainDocument[]> {
   if (batch.ids.size === 0) return [];
   const related = batch.resource;
-  const idCondition = anyOfIds([...batch.ids.values()]);
-  if (readsDirectly(related, 'find')) {
-    const projection = related.projectionFor(await fieldsFor(related, ctx));
-    return runTimed(related, (maxTimeMS) => findByIdsDirect(related.document, idCondition, projection, maxTimeMS));
-  }
-  const query = await related.readableQuery(ctx, { _id: idCondition });
-  const projection = related.projectionFor(await fieldsFor(related, ctx));
-  if (projection) query.select(projection);
-  return (await related.run(query.lean())) as PlainDocument[];
+  return readByIds(ctx, related, [...batch.ids.values()], related.projectionFor(await fieldsFor(related, ctx)));
 }

@@ -26,7 +26,8 @@ import type { Schema } from 'mongoose';
 import { BadRequest, NotFound } from '../errors.js';
 import { changedMeanwhile } from './concurrency.js';
 import { apiPath } from '../http/field-errors.js';
-import { authorizeWrite, readsDirectly, Resource, resourceClass, runTimed, type ResourceClass } from '../resource.js';
+import { authorizeWrite, Resource, resourceClass, runTimed, type ResourceClass } from '../resource.js';
+import { readByIds } from '../query/read-by-ids.js';
 import { directReadable, findByIdsDirect } from '../query/direct-read.js';
 import { discriminatorKeyOf } from '../serialize/children.js';
 import { spawnRelated } from '../serialize/instances.js';
@@ -204,11 +205,7 @@ const idOnly = { _id: 1 } as const;
 function finderFor(ctx: RequestContext, resource: Resource, relation: RelationInput): Check['find'] {
   if (relation.related) {
     const related = spawnRelated(resource, relation.related);
-    return async (ids) => {
-      if (readsDirectly(related, 'find')) return idsOf(await runTimed(related, (maxTimeMS) => findByIdsDirect(related.document, anyOfIds(ids), idOnly, maxTimeMS)));
-      const query = await related.readableQuery(ctx, { _id: anyOfIds(ids) });
-      return idsOf((await related.run(query.select(idOnly).lean())) as PlainDocument[]);
-    };
+    return async (ids) => idsOf(await readByIds(ctx, related, ids, idOnly));
   }
   const model = relation.model!;
   return async (ids) => {
