@@ -46,12 +46,19 @@ function isBuiltIn(hook: Hook): boolean {
 function hasAppHooks(table: HookTable | undefined, names: readonly string[]): boolean {
   if (!(table?._pres instanceof Map) || !(table._posts instanceof Map)) return true;
   for (const name of names) {
-    for (const list of [table._pres.get(name), table._posts.get(name)]) {
-      if (list?.some((hook) => !isBuiltIn(hook))) return true;
-    }
+    if (hasOwnHook(table._pres.get(name)) || hasOwnHook(table._posts.get(name))) return true;
   }
   return false;
 }
+
+function hasOwnHook(list: Hook[] | undefined): boolean {
+  if (list === undefined) return false;
+  for (const hook of list) if (!isBuiltIn(hook)) return true;
+  return false;
+}
+
+/** The one-name lists `hasQueryMiddleware` asks about, made once. */
+const queryOps: Record<string, readonly string[]> = { find: ['find'], findOne: ['findOne'], findOneAndUpdate: ['findOneAndUpdate'] };
 
 /**
  * True when `model`'s schema has middleware of the app (document or query hooks) for any of `hooks` —
@@ -67,5 +74,5 @@ export function hasAppMiddleware(model: AnyModel, hooks: readonly string[]): boo
  * plugin's, as compiled into the model's Query) has a hook of the app for `op`; unreadable → "yes".
  */
 export function hasQueryMiddleware(model: AnyModel, op: string): boolean {
-  return hasAppHooks((model as unknown as { Query?: { prototype?: { _queryMiddleware?: HookTable } } }).Query?.prototype?._queryMiddleware, [op]);
+  return hasAppHooks((model as unknown as { Query?: { prototype?: { _queryMiddleware?: HookTable } } }).Query?.prototype?._queryMiddleware, queryOps[op] ?? [op]);
 }

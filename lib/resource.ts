@@ -22,8 +22,8 @@ import { directReadable, findOneDirect } from './query/direct-read.js';
 import { metaOf, type ResourceMeta } from './resource-meta.js';
 import type { ParentScope } from './nesting/lookup.js';
 import { polymorphicProjection } from './serialize/children.js';
-import { fieldsFor } from './serialize/instances.js';
-import { serializeBatch, serializeOne } from './serialize/related.js';
+import { fieldsFor, type Nesting } from './serialize/instances.js';
+import { serializeBatch, serializeOne, type ResolvedRelations } from './serialize/related.js';
 import { plainSerializer } from './serialize/serialize.js';
 import { assertFiniteNumbers } from './write/finite.js';
 import { flushRelatedWrites } from './write/nested.js';
@@ -127,24 +127,56 @@ passThroughReadHooks.add(openScope.permissions.hasReadPermission);
  * (TypeScript cannot name symbol keys or private members of a class expression in a .d.ts).
  */
 export const scopeKey = '__mongorestScope';
+
+/**
+ * Key of what a Resource instance keeps while it serves a request (internal; a string for the same
+ * reason as `scopeKey`). Kept on the instance rather than in module WeakMaps keyed by it: an instance
+ * lives for one request, and a WeakMap entry per request is costly for V8's young-generation GC.
+ */
+export const stateKey = '__mongorestState';
+
 /** What a resource instance parsed of the request it serves, each computed once: `_skip`/`_limit` and the fields. */
 interface ParsedRequest {
-  ctx: RequestContext;
+  /**
+   * The request these belong to, by number (requestNumber). Not the context itself: an instance pointing
+   * back at its request's context made V8 carry whole requests through minor GCs (docs/performance.md).
+   */
+  request: number;
   page?: { plan: PagePlan | undefined };
   fields?: string[];
 }
-const parsedRequests = new WeakMap<Resource, ParsedRequest>();
+
+/** What a resource instance keeps while it serves (see `stateKey`); each module owns its entry. */
+export interface InstanceState {
+  parsed?: ParsedRequest;
+  /** serialize/instances.ts: how deep a related or child instance sits in the response. */
+  nesting?: Nesting;
+  /** serialize/related.ts: the requested fields with a related resource, for the fields asked last. */
+  relationFields?: { fields: readonly string[]; relations: string[] };
+  /** serialize/related.ts: the relation outputs of the documents this instance serialized in batch. */
+  resolved?: ResolvedRelations;
+}
+
+const requestNumberKey = Symbol('mongorest.requestNumber');
+let requestsNumbered = 0;
+
+/** A number for the request `ctx`, the same on every call with that context. */
+function requestNumber(ctx: RequestContext): number {
+  const slots = ctx as unknown as { [requestNumberKey]?: number };
+  return (slots[requestNumberKey] ??= ++requestsNumbered);
+}
 
 function parsedFor(resource: Resource, ctx: RequestContext): ParsedRequest {
-  let parsed = parsedRequests.get(resource);
-  if (parsed?.ctx !== ctx) {
-    parsed = { ctx };
-    parsedRequests.set(resource, parsed);
+  const request = requestNumber(ctx);
+  const state = resource[stateKey];
+  let parsed = state.parsed;
+  if (parsed?.request !== request) {
+    parsed = { request };
+    state.parsed = parsed;
   }
   return parsed;
 }
 
-/**
 /**
  * A save whose filter matched nothing: 412 when If-Match made it conditional (the version moved on
  * between the check and the save), 404 when the document is gone, else 409: another request changed it
@@ -383,6 +415,8 @@ export class Resource<M extends AnyModel = AnyModel, Self extends ResourceCheck<
 
   /** Set by the view that serves the request (internal). */
   [scopeKey]: RequestScope = openScope;
+  /** What this instance keeps of the request it serves (internal, see `stateKey`). */
+  [stateKey]: InstanceState = {};
 
   /** The resolved configuration of this resource class (cached per class). */
   get meta(): ResourceMeta {

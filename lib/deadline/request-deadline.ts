@@ -87,19 +87,16 @@ export class RequestDeadline {
   }
 }
 
-const byRequest = new WeakMap<object, RequestDeadline>();
+/** Where a request's deadline is kept on its context (a property: a WeakMap entry per request is costly for V8's GC). */
+const deadlineKey = Symbol('mongorest.deadline');
+type DeadlineSlot = { [deadlineKey]?: RequestDeadline };
 
 /** The deadline of the request `ctx` (created on first call with the view's `databaseTimeoutMS`). */
 export function requestDeadline(ctx: object, timeoutMS: number): RequestDeadline {
-  let deadline = byRequest.get(ctx);
-  if (!deadline) {
-    deadline = new RequestDeadline(timeoutMS);
-    byRequest.set(ctx, deadline);
-  }
-  return deadline;
+  return ((ctx as DeadlineSlot)[deadlineKey] ??= new RequestDeadline(timeoutMS));
 }
 
 /** The deadline of `ctx` if a view served it, else `undefined`. */
 export function existingRequestDeadline(ctx: object): RequestDeadline | undefined {
-  return byRequest.get(ctx);
+  return (ctx as DeadlineSlot)[deadlineKey];
 }

@@ -14,15 +14,22 @@ export class DatabaseTimeout extends Error {
 }
 
 export function withDeadline<T>(operation: PromiseLike<T>, ms: number): Promise<T> {
-  const promise = Promise.resolve(operation);
-  if (!(ms > 0) || !Number.isFinite(ms)) return promise;
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new DatabaseTimeout(ms)), ms);
+  if (!(ms > 0) || !Number.isFinite(ms)) return Promise.resolve(operation);
+  // One promise settled by whichever comes first (cheaper per read than Promise.race + finally); the
+  // operation is always observed, so losing it later is never an unhandled rejection.
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new DatabaseTimeout(ms)), ms);
+    operation.then(
+      (value) => {
+        clearTimeout(timer);
+        resolve(value);
+      },
+      (error: unknown) => {
+        clearTimeout(timer);
+        reject(error);
+      },
+    );
   });
-  // The losing operation may still reject later; observe it so it is never an unhandled rejection.
-  promise.catch(() => undefined);
-  return Promise.race([promise, deadline]).finally(() => clearTimeout(timer));
 }
 
 const unavailableErrorNames = new Set([

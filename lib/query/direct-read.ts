@@ -75,9 +75,11 @@ function schemaAllows(schema: Schema): boolean {
   return allowed;
 }
 
-/** A set (non-nullish) option, as Mongoose reads them. */
-function isSet(options: unknown, key: string): boolean {
-  return options != null && (options as Record<string, unknown>)[key] != null;
+/** Whether any of `keys` is set (non-nullish) in `options`, as Mongoose reads them (asked on every read: no allocation). */
+function anySet(options: unknown, keys: readonly string[]): boolean {
+  if (options == null) return false;
+  for (const key of keys) if ((options as Record<string, unknown>)[key] != null) return true;
+  return false;
 }
 
 /** Connection- or Mongoose-wide options the Query applies to `op` (set: the Query must send it). */
@@ -107,9 +109,8 @@ export function directReadable(model: AnyModel, op: 'find' | 'findOne' | 'findOn
   if (!schemaAllows(model.schema)) return false;
   if (hasQueryMiddleware(model, op)) return false;
   if (queryTracing.hasSubscribers !== false) return false;
-  for (const options of [db.options, db.config, base.options]) {
-    if (globalOptions[op].some((key) => isSet(options, key))) return false;
-  }
+  const keys = globalOptions[op];
+  if (anySet(db.options, keys) || anySet(db.config, keys) || anySet(base.options, keys)) return false;
   const store = base.transactionAsyncLocalStorage?.getStore() as { session?: unknown } | undefined;
   if (store?.session != null) return false;
   return true;

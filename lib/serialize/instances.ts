@@ -4,13 +4,13 @@
  * (one per discriminator of a polymorphic collection). Each remembers how deep it is nested and whether
  * it answers the client's `_fields` (top level) or outputs its own default fields (nested).
  */
-import { Resource, scopeKey, type ResourceClass } from '../resource.js';
+import { Resource, scopeKey, stateKey, type ResourceClass } from '../resource.js';
 import type { RequestContext } from '../types.js';
 
 /** Relations nested deeper than this are output as they are stored (ids), which ends reference cycles. */
 export const MAX_RELATION_DEPTH = 8;
 
-interface Nesting {
+export interface Nesting {
   /** True for related resources: `_fields` names the top-level fields only. */
   readonly nested: boolean;
   /** 0 for the resource the view serves (and its child resources), +1 per relation followed. */
@@ -19,12 +19,11 @@ interface Nesting {
   fields?: Promise<string[]>;
 }
 
-const nesting = new WeakMap<Resource, Nesting>();
 const topLevel: Nesting = { nested: false, depth: 0 };
 
 /** How deep `resource` sits in the response (0 at the top). */
 export function depthOf(resource: Resource): number {
-  return (nesting.get(resource) ?? topLevel).depth;
+  return (resource[stateKey].nesting ?? topLevel).depth;
 }
 
 /**
@@ -36,7 +35,7 @@ export function spawnRelated(parent: Resource, Class: ResourceClass): Resource {
   const related = new Class();
   const { databaseTimeoutMS, deadline } = parent[scopeKey];
   related[scopeKey] = { ...related[scopeKey], databaseTimeoutMS, deadline };
-  nesting.set(related, { nested: true, depth: depthOf(parent) + 1 });
+  related[stateKey].nesting = { nested: true, depth: depthOf(parent) + 1 };
   return related;
 }
 
@@ -44,8 +43,8 @@ export function spawnRelated(parent: Resource, Class: ResourceClass): Resource {
 export function spawnChild(parent: Resource, Class: ResourceClass): Resource {
   const child = new Class();
   child[scopeKey] = parent[scopeKey];
-  const state = nesting.get(parent);
-  if (state) nesting.set(child, { nested: state.nested, depth: state.depth });
+  const state = parent[stateKey].nesting;
+  if (state) child[stateKey].nesting = { nested: state.nested, depth: state.depth };
   return child;
 }
 
@@ -54,7 +53,7 @@ export function spawnChild(parent: Resource, Class: ResourceClass): Resource {
  * level; for a nested resource, its `getFields` without the client's `_fields` (which names top-level fields).
  */
 export function fieldsFor(resource: Resource, ctx: RequestContext): Promise<string[]> {
-  const state = nesting.get(resource);
+  const state = resource[stateKey].nesting;
   if (!state?.nested) return resource.requestFields(ctx);
   // The default getFields without `_fields` is the default fields: no view of the context to build.
   state.fields ??= Promise.resolve(resource.getFields === Resource.prototype.getFields ? [...resource.meta.fields] : resource.getFields(withoutFieldsParam(ctx)));

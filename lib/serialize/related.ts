@@ -21,7 +21,7 @@
 import { isMongooseDocument, isPlainObject } from '../guards.js';
 import { castId } from '../query/ids.js';
 import { plainOf } from '../handlers/shared.js';
-import { resourceClass, type Resource, type ResourceClass } from '../resource.js';
+import { resourceClass, stateKey, type Resource, type ResourceClass } from '../resource.js';
 import { readByIds } from '../query/read-by-ids.js';
 import type { PlainDocument, RequestContext } from '../types.js';
 import { childResourceFor, partitionByChild } from './children.js';
@@ -30,12 +30,11 @@ import { serializeFields, storedValue } from './serialize.js';
 
 type ComputedField = (doc: PlainDocument, ctx: RequestContext) => unknown;
 
-/** Output values of relation fields, per resource instance, by document object (and by `_id` string). */
-interface Resolved {
-  byDoc: WeakMap<PlainDocument, ReadonlyMap<string, unknown>>;
+/** Output values of relation fields, per resource instance (kept on it), by document object (and by `_id` string). */
+export interface ResolvedRelations {
+  byDoc: Map<PlainDocument, ReadonlyMap<string, unknown>>;
   byId: Map<string, ReadonlyMap<string, unknown>>;
 }
-const resolvedByResource = new WeakMap<Resource, Resolved>();
 
 /** Where one stored value points: an id to load, or a document already in hand. */
 type Target = { id: string } | { doc: PlainDocument } | null;
@@ -135,21 +134,19 @@ async function serializeResolvedPage(resource: Resource, docs: PlainDocument[], 
   });
 }
 
-const relationCache = new WeakMap<Resource, { fields: readonly string[]; relations: string[] }>();
-
 /** The requested fields that have a related resource (none past the nesting limit); memoized per request. */
 function relationFields(resource: Resource, fields: readonly string[]): string[] {
-  const cached = relationCache.get(resource);
+  const cached = resource[stateKey].relationFields;
   if (cached && cached.fields === fields) return cached.relations;
   const related = resource.relatedResources;
   const relations =
     !related || depthOf(resource) >= MAX_RELATION_DEPTH ? [] : fields.filter((field) => field !== 'id' && Object.hasOwn(related, field));
-  relationCache.set(resource, { fields, relations });
+  resource[stateKey].relationFields = { fields, relations };
   return relations;
 }
 
 function lookup(resource: Resource, doc: PlainDocument): ReadonlyMap<string, unknown> | undefined {
-  const resolved = resolvedByResource.get(resource);
+  const resolved = resource[stateKey].resolved;
   if (!resolved) return undefined;
   return resolved.byDoc.get(doc) ?? (doc._id === undefined || doc._id === null ? undefined : resolved.byId.get(String(doc._id)));
 }
@@ -235,11 +232,9 @@ async function resolveBatches(batches: ReadonlyMap<ResourceClass, Batch>, ctx: R
 /** Step 3: each document's relation outputs, in its own order; dangling references dropped / null. */
 function record(plan: Plan, outputs: ReadonlyMap<ResourceClass, Outputs>): void {
   const { resource, docs, relations, slots } = plan;
-  let resolved = resolvedByResource.get(resource);
-  if (!resolved) {
-    resolved = { byDoc: new WeakMap(), byId: new Map() };
-    resolvedByResource.set(resource, resolved);
-  }
+  const state = resource[stateKey];
+  // A Map, not a WeakMap: it lives as long as the instance, which serves one request.
+  const resolved = (state.resolved ??= { byDoc: new Map(), byId: new Map() });
   const columns = relations.map((field) => ({ field, slots: slots.get(field)!, output: outputs.get(relatedClassOf(resource, field))! }));
   docs.forEach((doc, index) => {
     const values = new Map<string, unknown>();

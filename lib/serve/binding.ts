@@ -127,16 +127,18 @@ export class ViewBinding {
     const resource = this.newResource(ctx);
     announce(ctx, marker.name, this.view, resource);
     // Answers that depend on who asks are for that client only, and revalidated (ETag) before reuse.
-    const authenticated = isAuthenticated(ctx, await authenticate(ctx, this.strategies));
+    // (Steps with nothing to do are not awaited: each await is a turn of the microtask queue per request.)
+    const strategy = this.strategies.length > 0 ? await authenticate(ctx, this.strategies) : undefined;
+    const authenticated = isAuthenticated(ctx, strategy);
     if (authenticated) ctx.set('Cache-Control', 'private, no-cache');
     // A nested view: the parent in the URL must exist and be readable by the caller (404) before the body is read.
-    await this.narrowToParent(ctx, resource);
+    if (this.nesting) await this.narrowToParent(ctx, resource);
     const body = { limit: this.settings.bodyLimit };
     if (this.createPair && marker.verb === 'POST' && target === 'collection') {
       marker = await this.chooseCreate(ctx, body);
       announce(ctx, marker.name, this.view, resource);
     }
-    await checkMethodPermission(ctx, this.view.permissions, marker.name, this.strategies);
+    if (this.view.permissions !== undefined) await checkMethodPermission(ctx, this.view.permissions, marker.name, this.strategies);
     // `/users/me/`: the alias becomes the pk it stands for (lib/aliases/), now that the caller is known.
     let requestUrl: string | undefined;
     if (target === 'item' && this.aliases.has(pk)) {

@@ -25,13 +25,13 @@ export function pageEtag(json: string): string {
   return `W/"${digest(json)}"`;
 }
 
-
-/** Requests whose body is a list page still to be sent by `sendPage`. */
-const pendingPages = new WeakSet<RequestContext>();
+/** Set on a request whose body is a list page still to be sent by `sendPage` (a property, like the deadline's). */
+const pendingPageKey = Symbol('mongorest.pendingPage');
+type PendingPageSlot = { [pendingPageKey]?: boolean };
 
 /** Marks `ctx.body` as a list page: `sendPage` gives it its weak ETag once the view's dispatch is done. */
 export function deferPageEtag(ctx: RequestContext): void {
-  pendingPages.add(ctx);
+  (ctx as PendingPageSlot)[pendingPageKey] = true;
 }
 
 /**
@@ -40,8 +40,9 @@ export function deferPageEtag(ctx: RequestContext): void {
  * `dispatch`, so the ETag is that of the page as finally sent, even when an override rewrote it.
  */
 export function sendPage(ctx: RequestContext): void {
-  if (!pendingPages.has(ctx)) return;
-  pendingPages.delete(ctx);
+  const slot = ctx as PendingPageSlot;
+  if (slot[pendingPageKey] !== true) return;
+  slot[pendingPageKey] = false;
   const body: unknown = ctx.body;
   // An override may have replaced the page with an error, text, a buffer or a stream: sent as it is.
   if (ctx.status !== 200 || body === null || typeof body !== 'object' || Buffer.isBuffer(body) || typeof (body as { pipe?: unknown }).pipe === 'function') return;
