@@ -11,9 +11,14 @@
  * driver's `insertOne` answers at once (a fresh id each time, so nothing collides); `update` applies its
  * `$set`/`$inc` to the in-memory copy (`findOneAndUpdate`).
  *
- * `node --import tsx bench/read-path.ts [--docs=2000] [--requests=2000] [--rounds=5] [--scenarios=fetch,list-100,expanded,create,create-with-save,create-checked,update] [--stub-db]`
+ * GC: the time the process spent collecting, per request of each contender's rounds (the library's garbage
+ * is part of its cost; `--connections=1` keeps one request at a time, which makes it the steadiest).
+ *
+ * `node --import tsx bench/read-path.ts [--docs=2000] [--requests=2000] [--rounds=5] [--connections=10] [--scenarios=fetch,list-100,expanded,create,create-with-save,create-checked,update] [--stub-db] [--lib-only]`
  */
 import { Agent, request } from 'node:http';
+import { PerformanceObserver } from 'node:perf_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { Collection, MongoClient, type Document } from 'mongodb';
 import { resolveServer } from '../test/fixtures/server/resolve.js';
@@ -75,10 +80,19 @@ function send(agent: Agent, port: number, scenario: string, index: number): Prom
   });
 }
 
-/** CPU µs per request of `count` requests at `connections` concurrency. */
-async function round(port: number, scenario: string, count: number): Promise<number> {
+/** Milliseconds spent in garbage collection so far (the process's GC entries, summed as they arrive). */
+let gcMs = 0;
+new PerformanceObserver((list) => {
+  for (const entry of list.getEntries()) gcMs += entry.duration;
+}).observe({ entryTypes: ['gc'] });
+
+/** CPU µs per request of `count` requests at `connections` concurrency, and GC µs per request among them. */
+async function round(port: number, scenario: string, count: number): Promise<{ cpu: number; gc: number }> {
   const agent = new Agent({ keepAlive: true, maxSockets: connections });
   let next = 0;
+  // GC entries are delivered after the fact: let the previous round's arrive before counting this one's.
+  await sleep(20);
+  const gcBefore = gcMs;
   const before = process.cpuUsage();
   await Promise.all(
     Array.from({ length: connections }, async () => {
@@ -87,7 +101,8 @@ async function round(port: number, scenario: string, count: number): Promise<num
   );
   const used = process.cpuUsage(before);
   agent.destroy();
-  return (used.user + used.system) / count;
+  await sleep(20);
+  return { cpu: (used.user + used.system) / count, gc: ((gcMs - gcBefore) * 1000) / count };
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
@@ -99,20 +114,23 @@ for (const scenario of scenarios) {
 }
 // Rounds interleave every scenario (and the baseline with each), so that a slower stretch of a shared
 // machine weighs on all of them alike.
-const results = new Map(scenarios.map((scenario) => [scenario, { base: [] as number[], lib: [] as number[], diff: [] as number[] }]));
+const results = new Map(scenarios.map((scenario) => [scenario, { base: [] as number[], lib: [] as number[], diff: [] as number[], gcBase: [] as number[], gcLib: [] as number[] }]));
+const none = { cpu: 0, gc: 0 };
 for (let i = 0; i < rounds; i++) {
   for (const scenario of scenarios) {
     const result = results.get(scenario)!;
-    const b = values['lib-only'] ? 0 : await round(apps.baseline.server.port, baseScenario(scenario), requests);
+    const b = values['lib-only'] ? none : await round(apps.baseline.server.port, baseScenario(scenario), requests);
     const l = await round(apps.lib.server.port, scenario, requests);
-    result.base.push(b);
-    result.lib.push(l);
-    result.diff.push(l - b);
+    result.base.push(b.cpu);
+    result.lib.push(l.cpu);
+    result.diff.push(l.cpu - b.cpu);
+    result.gcBase.push(b.gc);
+    result.gcLib.push(l.gc);
   }
 }
-for (const [scenario, { base, lib, diff }] of results) {
+for (const [scenario, { base, lib, diff, gcBase, gcLib }] of results) {
   console.log(
-    `${scenario.padEnd(16)} baseline ${median(base).toFixed(0).padStart(6)} µs/req  lib ${median(lib).toFixed(0).padStart(6)} µs/req  lib−base ${median(diff).toFixed(0).padStart(5)} µs (rounds: ${diff.map((d) => d.toFixed(0)).join(' ')})`,
+    `${scenario.padEnd(16)} baseline ${median(base).toFixed(0).padStart(6)} µs/req  lib ${median(lib).toFixed(0).padStart(6)} µs/req  lib−base ${median(diff).toFixed(0).padStart(5)} µs  GC ${median(gcBase).toFixed(1)} / ${median(gcLib).toFixed(1)} µs/req (rounds: ${diff.map((d) => d.toFixed(0)).join(' ')})`,
   );
 }
 await apps.lib.close();

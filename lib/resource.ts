@@ -166,6 +166,21 @@ function requestNumber(ctx: RequestContext): number {
   return (slots[requestNumberKey] ??= ++requestsNumbered);
 }
 
+/**
+ * `resource.requestFields(ctx)`, as the array itself when it can be had without waiting (neither
+ * `requestFields` overridden nor `getFields` asynchronous) — the common case, which then costs no turn
+ * of the microtask queue per step of the request — else as the promise.
+ */
+export function requestFieldsOf(resource: Resource, ctx: RequestContext): string[] | Promise<string[]> {
+  if (resource.requestFields !== Resource.prototype.requestFields) return resource.requestFields(ctx);
+  const parsed = parsedFor(resource, ctx);
+  if (parsed.fields) return parsed.fields;
+  const fields = resource.getFields(ctx);
+  if (!Array.isArray(fields)) return Promise.resolve(fields).then((resolved) => (parsed.fields = resolved));
+  parsed.fields = fields;
+  return fields;
+}
+
 function parsedFor(resource: Resource, ctx: RequestContext): ParsedRequest {
   const request = requestNumber(ctx);
   const state = resource[stateKey];
@@ -444,7 +459,8 @@ export class Resource<M extends AnyModel = AnyModel, Self extends ResourceCheck<
    */
   async getObject(ctx: RequestContext, pk: unknown, options: GetObjectOptions = {}): Promise<PlainDocument | AnyDocument | null> {
     if (!options.forWrite && readsDirectly(untyped(this), 'findOne')) {
-      const projection = this.projectionFor(await this.requestFields(ctx));
+      const fields = requestFieldsOf(untyped(this), ctx);
+      const projection = this.projectionFor(Array.isArray(fields) ? fields : await fields);
       const versionKey = versionKeyOf(this.document);
       const selected = projection && versionKey !== undefined ? { ...projection, [versionKey]: 1 as const } : projection;
       return runTimed(untyped(this), (maxTimeMS) => findOneDirect(this.document, pk, selected, maxTimeMS));
@@ -528,7 +544,8 @@ export class Resource<M extends AnyModel = AnyModel, Self extends ResourceCheck<
     // Fast path when nothing per document can be asynchronous and `serialize` is not overridden.
     const serializeIsDefault = this.serialize === Resource.prototype.serialize;
     if (serializeIsDefault) {
-      const serializeOne = plainSerializer(untyped(this), await fieldsFor(untyped(this), ctx));
+      const known = fieldsFor(untyped(this), ctx);
+      const serializeOne = plainSerializer(untyped(this), Array.isArray(known) ? known : await known);
       if (serializeOne) return docs.map(serializeOne);
     }
     return serializeBatch(untyped(this), docs, ctx, serializeIsDefault);
@@ -674,8 +691,8 @@ export class Resource<M extends AnyModel = AnyModel, Self extends ResourceCheck<
 
   /** `getFields(ctx)`, computed once per request. */
   async requestFields(ctx: RequestContext): Promise<string[]> {
-    const known = parsedFor(untyped(this), ctx).fields;
-    if (known) return known;
+    const parsed = parsedFor(untyped(this), ctx);
+    if (parsed.fields) return parsed.fields;
     const fields = await this.getFields(ctx);
     parsedFor(untyped(this), ctx).fields = fields;
     return fields;

@@ -4,7 +4,7 @@
  * (one per discriminator of a polymorphic collection). Each remembers how deep it is nested and whether
  * it answers the client's `_fields` (top level) or outputs its own default fields (nested).
  */
-import { Resource, scopeKey, stateKey, type ResourceClass } from '../resource.js';
+import { Resource, requestFieldsOf, scopeKey, stateKey, type ResourceClass } from '../resource.js';
 import type { RequestContext } from '../types.js';
 
 /** Relations nested deeper than this are output as they are stored (ids), which ends reference cycles. */
@@ -52,9 +52,9 @@ export function spawnChild(parent: Resource, Class: ResourceClass): Resource {
  * The internal names of the fields `resource` outputs in this request: `requestFields(ctx)` at the top
  * level; for a nested resource, its `getFields` without the client's `_fields` (which names top-level fields).
  */
-export function fieldsFor(resource: Resource, ctx: RequestContext): Promise<string[]> {
+export function fieldsFor(resource: Resource, ctx: RequestContext): string[] | Promise<string[]> {
   const state = resource[stateKey].nesting;
-  if (!state?.nested) return resource.requestFields(ctx);
+  if (!state?.nested) return requestFieldsOf(resource, ctx);
   // The default getFields without `_fields` is the default fields: no view of the context to build.
   state.fields ??= Promise.resolve(resource.getFields === Resource.prototype.getFields ? [...resource.meta.fields] : resource.getFields(withoutFieldsParam(ctx)));
   return state.fields;

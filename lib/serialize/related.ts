@@ -71,7 +71,8 @@ interface Plan {
 export async function serializeOne(resource: Resource, doc: PlainDocument, ctx: RequestContext): Promise<PlainDocument> {
   const child = childResourceFor(resource, doc);
   if (child) return child.serialize(doc, ctx);
-  const fields = await fieldsFor(resource, ctx);
+  const known = fieldsFor(resource, ctx);
+  const fields = Array.isArray(known) ? known : await known;
   if (relationFields(resource, fields).length === 0) return serializeFields(resource, doc, ctx, fields);
   let values = lookup(resource, doc);
   if (!values) {
@@ -92,7 +93,8 @@ export async function serializeBatch(resource: Resource, docs: PlainDocument[], 
   const groups = partitionByChild(resource, docs);
   if (!groups) {
     if (serializeIsDefault) {
-      const fields = await fieldsFor(resource, ctx);
+      const known = fieldsFor(resource, ctx);
+      const fields = Array.isArray(known) ? known : await known;
       if (!fields.some((field) => resource.meta.computed.has(field))) return serializeResolvedPage(resource, docs, ctx, fields);
     }
     await preload(resource, [{ resource, docs }], ctx);

@@ -8,12 +8,29 @@ import type { PlainDocument, RequestContext } from '../types.js';
 
 type ComputedField = (doc: PlainDocument, ctx: RequestContext) => unknown;
 
-export async function serializeFields(
+export function serializeFields(
   resource: Resource,
   doc: PlainDocument,
   ctx: RequestContext,
   fields: readonly string[],
   /** Output of relation fields already resolved in batch (serialize/related.ts), by internal name. */
+  related?: ReadonlyMap<string, unknown>,
+): PlainDocument | Promise<PlainDocument> {
+  const meta = resource.meta;
+  // Without a computed field to wait for, the output is made at once (no promise per document).
+  if (!fields.some((field) => meta.computed.has(field) && !related?.has(field))) {
+    const out: PlainDocument = {};
+    for (const field of fields) out[meta.apiNames.get(field) ?? field] = related?.has(field) ? related.get(field) : storedValue(doc, field);
+    return out;
+  }
+  return serializeComputed(resource, doc, ctx, fields, related);
+}
+
+async function serializeComputed(
+  resource: Resource,
+  doc: PlainDocument,
+  ctx: RequestContext,
+  fields: readonly string[],
   related?: ReadonlyMap<string, unknown>,
 ): Promise<PlainDocument> {
   const meta = resource.meta;
