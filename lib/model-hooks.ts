@@ -44,11 +44,17 @@ function isBuiltIn(hook: Hook): boolean {
 
 /** True when the hook table (Kareem's) has a pre or post hook for any of `names` that Mongoose did not install; an unreadable table counts as "yes". */
 function hasAppHooks(table: HookTable | undefined, names: readonly string[]): boolean {
-  if (!(table?._pres instanceof Map) || !(table._posts instanceof Map)) return true;
-  for (const name of names) {
-    if (hasOwnHook(table._pres.get(name)) || hasOwnHook(table._posts.get(name))) return true;
-  }
+  if (!isReadable(table)) return true;
+  for (const name of names) if (hasAppHook(table, name)) return true;
   return false;
+}
+
+function isReadable(table: HookTable | undefined): table is Required<HookTable> {
+  return table?._pres instanceof Map && table._posts instanceof Map;
+}
+
+function hasAppHook(table: Required<HookTable>, name: string): boolean {
+  return hasOwnHook(table._pres.get(name)) || hasOwnHook(table._posts.get(name));
 }
 
 function hasOwnHook(list: Hook[] | undefined): boolean {
@@ -56,9 +62,6 @@ function hasOwnHook(list: Hook[] | undefined): boolean {
   for (const hook of list) if (!isBuiltIn(hook)) return true;
   return false;
 }
-
-/** The one-name lists `hasQueryMiddleware` asks about, made once. */
-const queryOps: Record<string, readonly string[]> = { find: ['find'], findOne: ['findOne'], findOneAndUpdate: ['findOneAndUpdate'] };
 
 /**
  * True when `model`'s schema has middleware of the app (document or query hooks) for any of `hooks` —
@@ -74,5 +77,7 @@ export function hasAppMiddleware(model: AnyModel, hooks: readonly string[]): boo
  * plugin's, as compiled into the model's Query) has a hook of the app for `op`; unreadable → "yes".
  */
 export function hasQueryMiddleware(model: AnyModel, op: string): boolean {
-  return hasAppHooks((model as unknown as { Query?: { prototype?: { _queryMiddleware?: HookTable } } }).Query?.prototype?._queryMiddleware, queryOps[op] ?? [op]);
+  const table = (model as unknown as { Query?: { prototype?: { _queryMiddleware?: HookTable } } }).Query?.prototype?._queryMiddleware;
+  // Asked on every direct read: one name, no list to build.
+  return !isReadable(table) || hasAppHook(table, op);
 }

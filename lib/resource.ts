@@ -12,6 +12,7 @@ import { duplicateConflict, duplicateFields, isDuplicateKeyError, sharedUniqueVa
 import { RequestDeadline } from './deadline/request-deadline.js';
 import { runGatedWrite, writeOptions, type ClientSession } from './deadline/write-gate.js';
 import { isDatabaseUnavailable, withDeadline } from './http/database.js';
+import { RequestSlot } from './http/request-slot.js';
 import type { JsonSchema } from './openapi/types.js';
 import type { OperatorSpec } from './query/operators.js';
 import { parsePage, splitList, firstValue, type PagePlan } from './query/params.js';
@@ -157,13 +158,12 @@ export interface InstanceState {
   resolved?: ResolvedRelations;
 }
 
-const requestNumberKey = Symbol('mongorest.requestNumber');
+const requestNumbers = new RequestSlot<number>('requestNumber');
 let requestsNumbered = 0;
 
 /** A number for the request `ctx`, the same on every call with that context. */
 function requestNumber(ctx: RequestContext): number {
-  const slots = ctx as unknown as { [requestNumberKey]?: number };
-  return (slots[requestNumberKey] ??= ++requestsNumbered);
+  return requestNumbers.get(ctx) ?? requestNumbers.set(ctx, ++requestsNumbered);
 }
 
 /**
@@ -173,6 +173,11 @@ function requestNumber(ctx: RequestContext): number {
  */
 export function requestFieldsOf(resource: Resource, ctx: RequestContext): string[] | Promise<string[]> {
   if (resource.requestFields !== Resource.prototype.requestFields) return resource.requestFields(ctx);
+  return fieldsOnce(resource, ctx);
+}
+
+/** `getFields(ctx)`, computed once per request (the body of the default `requestFields`). */
+function fieldsOnce(resource: Resource, ctx: RequestContext): string[] | Promise<string[]> {
   const parsed = parsedFor(resource, ctx);
   if (parsed.fields) return parsed.fields;
   const fields = resource.getFields(ctx);
@@ -691,11 +696,7 @@ export class Resource<M extends AnyModel = AnyModel, Self extends ResourceCheck<
 
   /** `getFields(ctx)`, computed once per request. */
   async requestFields(ctx: RequestContext): Promise<string[]> {
-    const parsed = parsedFor(untyped(this), ctx);
-    if (parsed.fields) return parsed.fields;
-    const fields = await this.getFields(ctx);
-    parsedFor(untyped(this), ctx).fields = fields;
-    return fields;
+    return fieldsOnce(untyped(this), ctx);
   }
 
   /**

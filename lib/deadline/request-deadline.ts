@@ -6,6 +6,7 @@
  * write may have been applied (a retry could apply it twice).
  */
 import { GatewayTimeout, ServiceUnavailable, type HttpError } from '../errors.js';
+import { RequestSlot } from '../http/request-slot.js';
 
 /** A gated write still running (deadline/write-gate.ts). */
 export interface InFlightWrite {
@@ -87,16 +88,14 @@ export class RequestDeadline {
   }
 }
 
-/** Where a request's deadline is kept on its context (a property: a WeakMap entry per request is costly for V8's GC). */
-const deadlineKey = Symbol('mongorest.deadline');
-type DeadlineSlot = { [deadlineKey]?: RequestDeadline };
+const deadlines = new RequestSlot<RequestDeadline>('deadline');
 
 /** The deadline of the request `ctx` (created on first call with the view's `databaseTimeoutMS`). */
 export function requestDeadline(ctx: object, timeoutMS: number): RequestDeadline {
-  return ((ctx as DeadlineSlot)[deadlineKey] ??= new RequestDeadline(timeoutMS));
+  return deadlines.get(ctx) ?? deadlines.set(ctx, new RequestDeadline(timeoutMS));
 }
 
 /** The deadline of `ctx` if a view served it, else `undefined`. */
 export function existingRequestDeadline(ctx: object): RequestDeadline | undefined {
-  return (ctx as DeadlineSlot)[deadlineKey];
+  return deadlines.get(ctx);
 }

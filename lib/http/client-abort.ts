@@ -9,6 +9,7 @@
 import { debuglog } from 'node:util';
 import type { RequestContext } from '../types.js';
 import { ClientAborted } from '../write/raw-json.js';
+import { RequestSlot } from './request-slot.js';
 
 const debug = debuglog('koa-mongorest');
 
@@ -28,17 +29,16 @@ export function isClientAbort(error: unknown, ctx: RequestContext): boolean {
 }
 
 /** The handler `ctx.onerror` had before `quietClientAborts` (Koa's, or another middleware's). */
-const handlerBefore = Symbol('mongorest.onerrorBefore');
-type QuietContext = RequestContext & { [handlerBefore]: (error: Error) => void };
+const handlerBefore = new RequestSlot<(error: Error) => void>('onerrorBefore');
 
 /** `ctx.onerror` while a MongoRest serves the request; Koa calls it as a method, like its own. */
-function quietOnError(this: QuietContext, error: Error | null): void {
+function quietOnError(this: RequestContext, error: Error | null): void {
   if (error && isClientAbort(error, this)) {
     const code = (error as { code?: unknown }).code;
     debug('client closed the connection during %s %s (%s)', this.method, this.url, typeof code === 'string' ? code : error.message);
     return;
   }
-  this[handlerBefore].call(this, error as Error);
+  handlerBefore.get(this)!.call(this, error as Error);
 }
 
 /**
@@ -48,7 +48,6 @@ function quietOnError(this: QuietContext, error: Error | null): void {
  * `ctx.onerror` made V8 keep whole requests (and what `ctx.state` holds) through minor GCs.
  */
 export function quietClientAborts(ctx: RequestContext): void {
-  const quiet = ctx as QuietContext;
-  quiet[handlerBefore] = ctx.onerror;
-  quiet.onerror = quietOnError;
+  handlerBefore.set(ctx, ctx.onerror);
+  ctx.onerror = quietOnError;
 }

@@ -16,7 +16,7 @@ export interface Nesting {
   /** 0 for the resource the view serves (and its child resources), +1 per relation followed. */
   readonly depth: number;
   /** The fields of a nested resource, computed once per instance. */
-  fields?: Promise<string[]>;
+  fields?: string[] | Promise<string[]>;
 }
 
 const topLevel: Nesting = { nested: false, depth: 0 };
@@ -56,7 +56,7 @@ export function fieldsFor(resource: Resource, ctx: RequestContext): string[] | P
   const state = resource[stateKey].nesting;
   if (!state?.nested) return requestFieldsOf(resource, ctx);
   // The default getFields without `_fields` is the default fields: no view of the context to build.
-  state.fields ??= Promise.resolve(resource.getFields === Resource.prototype.getFields ? [...resource.meta.fields] : resource.getFields(withoutFieldsParam(ctx)));
+  state.fields ??= resource.getFields === Resource.prototype.getFields ? [...resource.meta.fields] : Promise.resolve(resource.getFields(withoutFieldsParam(ctx)));
   return state.fields;
 }
 
