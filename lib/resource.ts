@@ -23,9 +23,8 @@ import { directReadable, findOneDirect } from './query/direct-read.js';
 import { metaOf, type ResourceMeta } from './resource-meta.js';
 import type { ParentScope } from './nesting/lookup.js';
 import { polymorphicProjection } from './serialize/children.js';
-import { fieldsFor, type Nesting } from './serialize/instances.js';
-import { serializeBatch, serializeOne, type ResolvedRelations } from './serialize/related.js';
-import { plainSerializer } from './serialize/serialize.js';
+import type { Nesting } from './serialize/instances.js';
+import { serializeOne, serializePage, type ResolvedRelations } from './serialize/related.js';
 import { assertFiniteNumbers } from './write/finite.js';
 import { flushRelatedWrites } from './write/nested.js';
 import type { FieldOption, OrderingOption, ResourceCheck, SaveRelatedOption } from './typing/check.js';
@@ -545,15 +544,9 @@ export class Resource<M extends AnyModel = AnyModel, Self extends ResourceCheck<
   }
 
   /** Serializes a page; the place where related documents are loaded in batch before `serialize`. */
-  async serializeMany(docs: PlainDocument[], ctx: RequestContext): Promise<PlainDocument[]> {
-    // Fast path when nothing per document can be asynchronous and `serialize` is not overridden.
-    const serializeIsDefault = this.serialize === Resource.prototype.serialize;
-    if (serializeIsDefault) {
-      const known = fieldsFor(untyped(this), ctx);
-      const serializeOne = plainSerializer(untyped(this), Array.isArray(known) ? known : await known);
-      if (serializeOne) return docs.map(serializeOne);
-    }
-    return serializeBatch(untyped(this), docs, ctx, serializeIsDefault);
+  serializeMany(docs: PlainDocument[], ctx: RequestContext): Promise<PlainDocument[]> {
+    // Not `async`: the page's own promise is returned as it is (a wrapper per page costs turns of the microtask queue).
+    return serializePage(untyped(this), docs, ctx, this.serialize === Resource.prototype.serialize);
   }
 
   // ---- writes --------------------------------------------------------------------------------------
@@ -741,17 +734,21 @@ export class Resource<M extends AnyModel = AnyModel, Self extends ResourceCheck<
  * Starts a read with the time left as its `maxTimeMS` (`undefined`: no deadline) and waits for it under
  * the request's deadline: 503 instead of a hang when the database is not there.
  */
-export async function runTimed<T>(resource: Resource, start: (maxTimeMS: number | undefined) => PromiseLike<T>): Promise<T> {
+export function runTimed<T>(resource: Resource, start: (maxTimeMS: number | undefined) => PromiseLike<T>): Promise<T> {
   const deadline = resource.deadline;
   const remaining = deadline.remainingMS();
-  if (remaining <= 0) throw deadline.unavailable();
+  if (remaining <= 0) return Promise.reject(deadline.unavailable());
+  const mapError = (error: unknown) => (isDatabaseUnavailable(error) ? deadline.unavailable() : error);
+  // At least 1: maxTimeMS(0) would mean "no limit".
+  const maxTimeMS = Number.isFinite(remaining) ? Math.max(1, Math.floor(remaining)) : undefined;
+  let operation: PromiseLike<T>;
   try {
-    // At least 1: maxTimeMS(0) would mean "no limit".
-    const maxTimeMS = Number.isFinite(remaining) ? Math.max(1, Math.floor(remaining)) : undefined;
-    return await withDeadline(start(maxTimeMS), remaining);
+    operation = start(maxTimeMS);
   } catch (error) {
-    throw isDatabaseUnavailable(error) ? deadline.unavailable() : error;
+    return Promise.reject(mapError(error));
   }
+  // One promise per read: the deadline's, which rejects with the mapped error.
+  return withDeadline(operation, remaining, mapError);
 }
 
 /**

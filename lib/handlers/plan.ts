@@ -10,7 +10,7 @@ import { BadRequest } from '../errors.js';
 import { parseAfter, type CursorRequest } from '../query/cursor.js';
 import { buildFilter } from '../query/filters.js';
 import { parseOrdering, wantsCount, type PagePlan } from '../query/params.js';
-import type { Resource } from '../resource.js';
+import { requestFieldsOf, type Resource } from '../resource.js';
 import type { RequestContext } from '../types.js';
 import { filterTargetOf } from './shared.js';
 
@@ -45,7 +45,8 @@ export async function planList(ctx: RequestContext, resource: Resource, options?
   const cursor = options ? parseAfter(ctx.query, sort, options.scope, options.cursorKey) : undefined;
   if (cursor && !page) throw new BadRequest('_after needs a paginated resource.');
   const filter = buildFilter(ctx.query, filterTargetOf(resource), { strict: false });
-  const fields = await resource.requestFields(ctx);
+  const known = requestFieldsOf(resource, ctx);
+  const fields = Array.isArray(known) ? known : await known;
   const projection = resource.projectionFor(fields);
   // A cursor is made of the last document's ordered values: they are loaded even when not shown.
   if (projection && cursor) for (const key of cursor.keys) projection[key.field] = 1;
@@ -66,7 +67,8 @@ export async function planList(ctx: RequestContext, resource: Resource, options?
 export async function planStream(ctx: RequestContext, resource: Resource): Promise<ReadPlan> {
   const sort = parseOrdering(ctx.query, resource.meta.ordering);
   const filter = buildFilter(ctx.query, filterTargetOf(resource), { strict: false });
-  const fields = await resource.requestFields(ctx);
+  const known = requestFieldsOf(resource, ctx);
+  const fields = Array.isArray(known) ? known : await known;
   let order: Record<string, 1 | -1> | undefined;
   if (sort.length > 0) {
     order = {};

@@ -13,12 +13,16 @@ export class DatabaseTimeout extends Error {
   }
 }
 
-export function withDeadline<T>(operation: PromiseLike<T>, ms: number): Promise<T> {
-  if (!(ms > 0) || !Number.isFinite(ms)) return Promise.resolve(operation);
+/**
+ * `operation`'s outcome, or a `DatabaseTimeout` once `ms` have passed (no limit when `ms` is not a
+ * positive finite number); `mapError` turns either failure into what the caller rejects with.
+ */
+export function withDeadline<T>(operation: PromiseLike<T>, ms: number, mapError: (error: unknown) => unknown = (error) => error): Promise<T> {
+  if (!(ms > 0) || !Number.isFinite(ms)) return Promise.resolve(operation).catch((error: unknown) => Promise.reject(mapError(error)));
   // One promise settled by whichever comes first (cheaper per read than Promise.race + finally); the
   // operation is always observed, so losing it later is never an unhandled rejection.
   return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new DatabaseTimeout(ms)), ms);
+    const timer = setTimeout(() => reject(mapError(new DatabaseTimeout(ms))), ms);
     operation.then(
       (value) => {
         clearTimeout(timer);
@@ -26,7 +30,7 @@ export function withDeadline<T>(operation: PromiseLike<T>, ms: number): Promise<
       },
       (error: unknown) => {
         clearTimeout(timer);
-        reject(error);
+        reject(mapError(error));
       },
     );
   });

@@ -166,7 +166,10 @@ export function findPageDirect(model: AnyModel, page: PageRead, maxTimeMS: numbe
   return findDirect(model, {}, options);
 }
 
-async function findDirect(model: AnyModel, filter: Record<string, unknown>, options: Record<string, unknown>): Promise<PlainDocument[]> {
-  const cursor = await model.collection.find(filter, options);
-  return (await cursor.toArray()) as PlainDocument[];
+function findDirect(model: AnyModel, filter: Record<string, unknown>, options: Record<string, unknown>): Promise<PlainDocument[]> {
+  // Mongoose's collection gives the driver's cursor, or a promise of it while it buffers commands (not connected yet).
+  const cursor = model.collection.find(filter, options) as FindCursor | Promise<FindCursor>;
+  return (cursor instanceof Promise ? cursor.then((ready) => ready.toArray()) : cursor.toArray()) as Promise<PlainDocument[]>;
 }
+
+type FindCursor = { toArray(): Promise<unknown[]> };

@@ -26,7 +26,7 @@ import { readByIds } from '../query/read-by-ids.js';
 import type { PlainDocument, RequestContext } from '../types.js';
 import { childResourceFor, partitionByChild } from './children.js';
 import { depthOf, fieldsFor, MAX_RELATION_DEPTH, spawnRelated } from './instances.js';
-import { serializeFields, storedValue } from './serialize.js';
+import { plainSerializer, serializeFields, storedValue } from './serialize.js';
 
 type ComputedField = (doc: PlainDocument, ctx: RequestContext) => unknown;
 
@@ -83,20 +83,36 @@ export async function serializeOne(resource: Resource, doc: PlainDocument, ctx: 
 }
 
 /**
- * `resource.serializeMany(docs, ctx)`: splits the page by document type (child resources), loads the
- * relations of all of it in batch — one query per related resource class, across types — then
- * serializes each document with the `serialize` of its own resource. The output keeps the order of `docs`.
- * `serializeIsDefault` (the resource does not override `serialize`): a page of one type with no computed
- * field requested is then output in one synchronous loop once its relations are loaded.
+ * `resource.serializeMany(docs, ctx)` (`serializeIsDefault`: the resource does not override `serialize`).
+ * A page of one type whose requested fields are stored values and relations is output in one synchronous
+ * loop once its relations are loaded (none: at once). Otherwise the page is split by document type (child
+ * resources), the relations of all of it are loaded in batch — one query per related resource class,
+ * across types — and each document is serialized by the `serialize` of its own resource. The output keeps
+ * the order of `docs`. The common paths add no promise of their own (each is a turn of the microtask
+ * queue per page).
  */
-export async function serializeBatch(resource: Resource, docs: PlainDocument[], ctx: RequestContext, serializeIsDefault = false): Promise<PlainDocument[]> {
-  const groups = partitionByChild(resource, docs);
+export function serializePage(resource: Resource, docs: PlainDocument[], ctx: RequestContext, serializeIsDefault: boolean): Promise<PlainDocument[]> {
+  try {
+    const groups = partitionByChild(resource, docs);
+    if (groups || !serializeIsDefault) return serializeEach(resource, docs, groups, ctx);
+    const known = fieldsFor(resource, ctx);
+    return Array.isArray(known) ? pageOfOneType(resource, docs, ctx, known) : known.then((fields) => pageOfOneType(resource, docs, ctx, fields));
+  } catch (error) {
+    return Promise.reject(error);
+  }
+}
+
+/** A page of one type with the default `serialize`, its fields known. */
+function pageOfOneType(resource: Resource, docs: PlainDocument[], ctx: RequestContext, fields: readonly string[]): Promise<PlainDocument[]> {
+  const plain = plainSerializer(resource, fields);
+  if (plain) return Promise.resolve(docs.map(plain));
+  if (!fields.some((field) => resource.meta.computed.has(field))) return serializeResolvedPage(resource, docs, ctx, fields);
+  return serializeEach(resource, docs, undefined, ctx);
+}
+
+/** The general path: relations loaded for the whole page, then `serialize` per document (of its own type's resource). */
+async function serializeEach(resource: Resource, docs: PlainDocument[], groups: ReturnType<typeof partitionByChild>, ctx: RequestContext): Promise<PlainDocument[]> {
   if (!groups) {
-    if (serializeIsDefault) {
-      const known = fieldsFor(resource, ctx);
-      const fields = Array.isArray(known) ? known : await known;
-      if (!fields.some((field) => resource.meta.computed.has(field))) return serializeResolvedPage(resource, docs, ctx, fields);
-    }
     await preload(resource, [{ resource, docs }], ctx);
     return Promise.all(docs.map((doc) => resource.serialize(doc, ctx)));
   }
@@ -117,8 +133,12 @@ export async function serializeBatch(resource: Resource, docs: PlainDocument[], 
  * batch, then each document is output without a promise of its own — what `serialize` per document
  * would give (test/fast-paths.test.ts compares both), minus a chain of promises per document.
  */
-async function serializeResolvedPage(resource: Resource, docs: PlainDocument[], ctx: RequestContext, fields: readonly string[]): Promise<PlainDocument[]> {
-  const resolved = await resolveGroups(resource, [{ resource, docs }], ctx);
+function serializeResolvedPage(resource: Resource, docs: PlainDocument[], ctx: RequestContext, fields: readonly string[]): Promise<PlainDocument[]> {
+  return resolveGroups(resource, [{ resource, docs }], ctx).then((resolved) => outputPage(resource, docs, fields, resolved));
+}
+
+/** The rows of `serializeResolvedPage`: each document's stored values and resolved relations. */
+function outputPage(resource: Resource, docs: PlainDocument[], fields: readonly string[], resolved: Resolved | undefined): PlainDocument[] {
   const plan = resolved?.plans[0];
   const meta = resource.meta;
   const keys = fields.map((field) => meta.apiNames.get(field) ?? field);
@@ -162,12 +182,14 @@ async function preload(parent: Resource, groups: readonly Group[], ctx: RequestC
   if (resolved) for (const plan of resolved.plans) if (plan) record(plan, resolved.outputs);
 }
 
+/** The relations of a page: each group's plan, and the serialized related documents by class. */
+interface Resolved {
+  plans: (Plan | undefined)[];
+  outputs: Map<ResourceClass, Outputs>;
+}
+
 /** Steps 1 and 2 for every group: the raw relation values, then the related documents serialized. */
-async function resolveGroups(
-  parent: Resource,
-  groups: readonly Group[],
-  ctx: RequestContext,
-): Promise<{ plans: (Plan | undefined)[]; outputs: Map<ResourceClass, Outputs> } | undefined> {
+function resolveGroups(parent: Resource, groups: readonly Group[], ctx: RequestContext): Promise<Resolved | undefined> {
   const batches = new Map<ResourceClass, Batch>();
   const batchFor = (Class: ResourceClass): Batch => {
     let batch = batches.get(Class);
@@ -177,35 +199,58 @@ async function resolveGroups(
     }
     return batch;
   };
-  const plans = await Promise.all(groups.map((group) => collect(group, ctx, batchFor)));
-  if (batches.size === 0) return undefined;
-  return { plans, outputs: await resolveBatches(batches, ctx) };
+  const resolve = (plans: (Plan | undefined)[]): Promise<Resolved | undefined> =>
+    batches.size === 0 ? Promise.resolve(undefined) : resolveBatches(batches, ctx).then((outputs) => ({ plans, outputs }));
+  try {
+    const collected = groups.map((group) => collect(group, ctx, batchFor));
+    // Step 1 is synchronous unless a relation field is computed or the fields come from an async getFields.
+    return collected.some((plan) => plan instanceof Promise) ? Promise.all(collected).then(resolve) : resolve(collected as (Plan | undefined)[]);
+  } catch (error) {
+    return Promise.reject(error);
+  }
 }
 
 function relatedClassOf(resource: Resource, field: string): ResourceClass {
   return resourceClass(resource.relatedResources[field]!);
 }
 
-/** Step 1: raw values — stored values, or what computed fields return (all documents at once). */
-async function collect(group: Group, ctx: RequestContext, batchFor: (Class: ResourceClass) => Batch): Promise<Plan | undefined> {
+/**
+ * Step 1: raw values — stored values, or what computed fields return (all documents at once). Without
+ * a computed relation field (and with the fields known), done at once.
+ */
+function collect(group: Group, ctx: RequestContext, batchFor: (Class: ResourceClass) => Batch): Plan | undefined | Promise<Plan | undefined> {
+  const known = fieldsFor(group.resource, ctx);
+  return Array.isArray(known) ? collectWithFields(group, ctx, batchFor, known) : known.then((fields) => collectWithFields(group, ctx, batchFor, fields));
+}
+
+function collectWithFields(group: Group, ctx: RequestContext, batchFor: (Class: ResourceClass) => Batch, fields: readonly string[]): Plan | undefined | Promise<Plan | undefined> {
   const { resource, docs } = group;
-  const relations = relationFields(resource, await fieldsFor(resource, ctx));
+  const relations = relationFields(resource, fields);
   if (relations.length === 0 || docs.length === 0) return undefined;
   const meta = resource.meta;
   const slots = new Map<string, Slot[]>();
-  await Promise.all(
-    relations.map(async (field) => {
-      const batch = batchFor(relatedClassOf(resource, field));
-      const raw = meta.computed.has(field)
-        ? await Promise.all(docs.map((doc) => (resource as unknown as Record<string, ComputedField>)[field]!.call(resource, doc, ctx)))
-        : docs.map((doc) => doc[field]);
+  const plan: Plan = { resource, docs, relations, slots };
+  const computed: Promise<void>[] = [];
+  for (const field of relations) {
+    const batch = batchFor(relatedClassOf(resource, field));
+    if (!meta.computed.has(field)) {
       slots.set(
         field,
-        raw.map((value) => slotOf(value, batch)),
+        docs.map((doc) => slotOf(doc[field], batch)),
       );
-    }),
-  );
-  return { resource, docs, relations, slots };
+      continue;
+    }
+    const method = (resource as unknown as Record<string, ComputedField>)[field]!;
+    computed.push(
+      Promise.all(docs.map((doc) => method.call(resource, doc, ctx))).then((raw) => {
+        slots.set(
+          field,
+          raw.map((value) => slotOf(value, batch)),
+        );
+      }),
+    );
+  }
+  return computed.length === 0 ? plan : Promise.all(computed).then(() => plan);
 }
 
 /** Serialized related documents of one class, by id (loaded) and by object (in hand). */
@@ -215,20 +260,20 @@ interface Outputs {
 }
 
 /** Step 2: one query per related resource class for its ids, then one serialization per class. */
-async function resolveBatches(batches: ReadonlyMap<ResourceClass, Batch>, ctx: RequestContext): Promise<Map<ResourceClass, Outputs>> {
+function resolveBatches(batches: ReadonlyMap<ResourceClass, Batch>, ctx: RequestContext): Promise<Map<ResourceClass, Outputs>> {
   const outputs = new Map<ResourceClass, Outputs>();
-  await Promise.all(
-    [...batches].map(async ([Class, batch]) => {
-      const loaded = await load(batch, ctx);
-      const serialized = await batch.resource.serializeMany([...loaded, ...batch.inHand], ctx);
-      const byId = new Map<string, PlainDocument>();
-      loaded.forEach((doc, index) => byId.set(String(doc._id), serialized[index]!));
-      const byDoc = new Map<PlainDocument, PlainDocument>();
-      batch.inHand.forEach((doc, index) => byDoc.set(doc, serialized[loaded.length + index]!));
-      outputs.set(Class, { byId, byDoc });
-    }),
-  );
-  return outputs;
+  const resolveOne = (Class: ResourceClass, batch: Batch): Promise<void> =>
+    load(batch, ctx).then((loaded) =>
+      batch.resource.serializeMany(loaded.length === 0 ? batch.inHand : [...loaded, ...batch.inHand], ctx).then((serialized) => {
+        const byId = new Map<string, PlainDocument>();
+        loaded.forEach((doc, index) => byId.set(String(doc._id), serialized[index]!));
+        const byDoc = new Map<PlainDocument, PlainDocument>();
+        batch.inHand.forEach((doc, index) => byDoc.set(doc, serialized[loaded.length + index]!));
+        outputs.set(Class, { byId, byDoc });
+      }),
+    );
+  const all = [...batches].map(([Class, batch]) => resolveOne(Class, batch));
+  return (all.length === 1 ? all[0]! : Promise.all(all)).then(() => outputs);
 }
 
 /** Step 3: each document's relation outputs, in its own order; dangling references dropped / null. */
@@ -291,8 +336,11 @@ function targetOf(value: unknown, batch: Batch): Target {
  * The referenced documents of a batch: one query, through the related resource's queryset, read
  * permission and projection (straight to the collection when those are the defaults: query/direct-read.ts).
  */
-async function load(batch: Batch, ctx: RequestContext): Promise<PlainDocument[]> {
-  if (batch.ids.size === 0) return [];
+function load(batch: Batch, ctx: RequestContext): Promise<PlainDocument[]> {
+  if (batch.ids.size === 0) return Promise.resolve([]);
   const related = batch.resource;
-  return readByIds(ctx, related, [...batch.ids.values()], related.projectionFor(await fieldsFor(related, ctx)));
+  const ids = [...batch.ids.values()];
+  const known = fieldsFor(related, ctx);
+  if (!Array.isArray(known)) return known.then((fields) => readByIds(ctx, related, ids, related.projectionFor(fields)));
+  return readByIds(ctx, related, ids, related.projectionFor(known));
 }

@@ -177,8 +177,8 @@ export class ViewBinding {
     });
   }
 
-  /** Runs the handler of a method (with the idempotency attempt it runs in, if any). */
-  private async runHandler(
+  /** Runs the handler of a method (with the idempotency attempt it runs in, if any); its promise as it is. */
+  private runHandler(
     ctx: RequestContext,
     resource: Resource,
     marker: MethodMarker,

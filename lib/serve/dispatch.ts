@@ -16,12 +16,17 @@ export function announce(ctx: RequestContext, method: string, view: ResourceView
  * Runs `handler` through the view's `dispatch` override point; `next` runs it at most once (a second
  * call is a bug of the override, answered 500 like a koa-compose `next()` called twice).
  */
-export async function dispatchThrough(view: ResourceView, ctx: RequestContext, method: string, handler: () => Promise<void>): Promise<void> {
+export function dispatchThrough(view: ResourceView, ctx: RequestContext, method: string, handler: () => Promise<void>): Promise<void> {
   let called = false;
   const next = () => {
     if (called) return Promise.reject(new Error(`${view.constructor.name}.dispatch called next() more than once.`));
     called = true;
     return handler();
   };
-  await view.dispatch(ctx, method, next);
+  try {
+    // The dispatch's own promise when it returns one (the default returns the handler's): no wrapper per request.
+    return Promise.resolve(view.dispatch(ctx, method, next));
+  } catch (error) {
+    return Promise.reject(error);
+  }
 }
