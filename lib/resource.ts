@@ -461,21 +461,15 @@ export class Resource<M extends AnyModel = AnyModel, Self extends ResourceCheck<
    * One document by primary key, within the queryset and the reader's permission, or `null`.
    * Reads are lean and projected to the requested fields; writes get the full Mongoose document.
    */
-  async getObject(ctx: RequestContext, pk: unknown, options: GetObjectOptions = {}): Promise<PlainDocument | AnyDocument | null> {
-    if (!options.forWrite && readsDirectly(untyped(this), 'findOne')) {
+  getObject(ctx: RequestContext, pk: unknown, options: GetObjectOptions = {}): Promise<PlainDocument | AnyDocument | null> {
+    // Not `async`: the direct read's own promise is returned as it is (no wrapper per request).
+    try {
+      if (options.forWrite || !readsDirectly(untyped(this), 'findOne')) return getObjectQueried(untyped(this), ctx, pk, options);
       const fields = requestFieldsOf(untyped(this), ctx);
-      const projection = this.projectionFor(Array.isArray(fields) ? fields : await fields);
-      const versionKey = versionKeyOf(this.document);
-      const selected = projection && versionKey !== undefined ? { ...projection, [versionKey]: 1 as const } : projection;
-      return runTimed(untyped(this), (maxTimeMS) => findOneDirect(this.document, pk, selected, maxTimeMS));
+      return Array.isArray(fields) ? getObjectDirect(untyped(this), pk, fields) : fields.then((known) => getObjectDirect(untyped(this), pk, known));
+    } catch (error) {
+      return Promise.reject(error);
     }
-    const query = await this.readableQuery(ctx, { _id: pk });
-    if (options.forWrite) return this.run(query.findOne()) as Promise<AnyDocument | null>;
-    const projection = this.projectionFor(await this.requestFields(ctx));
-    // The version key is always loaded: it is the item's ETag (versioning/conditional.ts).
-    const versionKey = versionKeyOf(this.document);
-    if (projection) query.select(versionKey === undefined ? projection : { ...projection, [versionKey]: 1 });
-    return this.run(query.findOne().lean()) as Promise<PlainDocument | null>;
   }
 
   /**
@@ -539,14 +533,23 @@ export class Resource<M extends AnyModel = AnyModel, Self extends ResourceCheck<
    * `serializeMany` loaded them for the whole page already). Overrides should pass the same `doc` object
    * to `super.serialize`.
    */
-  async serialize(doc: PlainDocument, ctx: RequestContext): Promise<PlainDocument> {
-    return serializeOne(untyped(this), doc, ctx);
+  serialize(doc: PlainDocument, ctx: RequestContext): Promise<PlainDocument> {
+    try {
+      const out = serializeOne(untyped(this), doc, ctx);
+      return out instanceof Promise ? out : Promise.resolve(out);
+    } catch (error) {
+      return Promise.reject(error);
+    }
   }
 
   /** Serializes a page; the place where related documents are loaded in batch before `serialize`. */
   serializeMany(docs: PlainDocument[], ctx: RequestContext): Promise<PlainDocument[]> {
-    // Not `async`: the page's own promise is returned as it is (a wrapper per page costs turns of the microtask queue).
-    return serializePage(untyped(this), docs, ctx, this.serialize === Resource.prototype.serialize);
+    try {
+      const out = serializePage(untyped(this), docs, ctx, this.serialize === Resource.prototype.serialize);
+      return out instanceof Promise ? out : Promise.resolve(out);
+    } catch (error) {
+      return Promise.reject(error);
+    }
   }
 
   // ---- writes --------------------------------------------------------------------------------------
@@ -728,6 +731,25 @@ export class Resource<M extends AnyModel = AnyModel, Self extends ResourceCheck<
       throw duplicateConflict(this.meta, await duplicateFields(error, this.meta, doc, (operation) => this.run(operation)));
     }
   }
+}
+
+/** `getObject`'s read straight from the collection (`readsDirectly`), projected to `fields` and the version key. */
+function getObjectDirect(resource: Resource, pk: unknown, fields: readonly string[]): Promise<PlainDocument | null> {
+  const projection = resource.projectionFor(fields);
+  // The version key is always loaded: it is the item's ETag (versioning/conditional.ts).
+  const versionKey = versionKeyOf(resource.document);
+  const selected = projection && versionKey !== undefined ? { ...projection, [versionKey]: 1 as const } : projection;
+  return runTimed(resource, (maxTimeMS) => findOneDirect(resource.document, pk, selected, maxTimeMS));
+}
+
+/** `getObject` through the resource's readable query: the Mongoose document for a write, lean for a read. */
+async function getObjectQueried(resource: Resource, ctx: RequestContext, pk: unknown, options: GetObjectOptions): Promise<PlainDocument | AnyDocument | null> {
+  const query = await resource.readableQuery(ctx, { _id: pk });
+  if (options.forWrite) return resource.run(query.findOne()) as Promise<AnyDocument | null>;
+  const projection = resource.projectionFor(await resource.requestFields(ctx));
+  const versionKey = versionKeyOf(resource.document);
+  if (projection) query.select(versionKey === undefined ? projection : { ...projection, [versionKey]: 1 });
+  return resource.run(query.findOne().lean()) as Promise<PlainDocument | null>;
 }
 
 /**

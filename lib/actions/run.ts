@@ -4,6 +4,7 @@
  * handler and answer with what it returned.
  */
 import { NotFound } from '../errors.js';
+import { sendItem } from '../handlers/item-body.js';
 import { plainOf } from '../handlers/shared.js';
 import { JSON_TYPE } from '../http/json.js';
 import { castPk } from '../query/pk.js';
@@ -39,8 +40,7 @@ async function answer(ctx: RequestContext, resource: Resource, result: unknown):
   }
   const model = resource.document;
   if (isDocumentOf(result, model)) {
-    ctx.body = await resource.serialize(plainOf(result), ctx);
-    return;
+    return sendItem(ctx, resource, plainOf(result));
   }
   if (Array.isArray(result) && result.length > 0 && result.every((item) => isDocumentOf(item, model))) {
     ctx.body = await resource.serializeMany(result.map((doc: AnyDocument) => plainOf(doc)), ctx);

@@ -9,7 +9,7 @@
 import { BadRequest } from '../errors.js';
 import { parseAfter, type CursorRequest } from '../query/cursor.js';
 import { buildFilter } from '../query/filters.js';
-import { parseOrdering, wantsCount, type PagePlan } from '../query/params.js';
+import { parseOrdering, wantsCount, type PagePlan, type SortKey } from '../query/params.js';
 import { requestFieldsOf, type Resource } from '../resource.js';
 import type { RequestContext } from '../types.js';
 import { filterTargetOf } from './shared.js';
@@ -38,15 +38,31 @@ export interface ReadPlan {
   count: boolean;
 }
 
-/** The plan of a list page (`GET /posts/`); `options` enable `_after` (absent: the view has no cursors). */
-export async function planList(ctx: RequestContext, resource: Resource, options?: ListOptions): Promise<ReadPlan> {
+/**
+ * The plan of a list page (`GET /posts/`); `options` enable `_after` (absent: the view has no cursors).
+ * Given at once; a promise only when the fields come from an asynchronous `getFields`/`requestFields`.
+ */
+export function planList(ctx: RequestContext, resource: Resource, options?: ListOptions): ReadPlan | Promise<ReadPlan> {
   const page = resource.pagePlan(ctx);
   const sort = parseOrdering(ctx.query, resource.meta.ordering);
   const cursor = options ? parseAfter(ctx.query, sort, options.scope, options.cursorKey) : undefined;
   if (cursor && !page) throw new BadRequest('_after needs a paginated resource.');
   const filter = buildFilter(ctx.query, filterTargetOf(resource), { strict: false });
+  const count = wantsCount(ctx.query);
   const known = requestFieldsOf(resource, ctx);
-  const fields = Array.isArray(known) ? known : await known;
+  const planned = (fields: string[]) => listPlan(resource, page, sort, cursor, filter, fields, count);
+  return Array.isArray(known) ? planned(known) : known.then(planned);
+}
+
+function listPlan(
+  resource: Resource,
+  page: PagePlan | undefined,
+  sort: SortKey[],
+  cursor: CursorRequest | undefined,
+  filter: Record<string, unknown>,
+  fields: string[],
+  count: boolean,
+): ReadPlan {
   const projection = resource.projectionFor(fields);
   // A cursor is made of the last document's ordered values: they are loaded even when not shown.
   if (projection && cursor) for (const key of cursor.keys) projection[key.field] = 1;
@@ -60,7 +76,7 @@ export async function planList(ctx: RequestContext, resource: Resource, options?
     // A unique tie-breaker keeps pages stable when the ordered values repeat.
     if (!('_id' in order)) order._id = 1;
   }
-  return { page, cursor, filter, order, fields, projection, count: wantsCount(ctx.query) };
+  return { page, cursor, filter, order, fields, projection, count };
 }
 
 /** The plan of an NDJSON stream: a list without paging (`_skip`, `_limit`, `_after` and `_count` do not apply). */

@@ -8,16 +8,20 @@ import type { PagePlan } from '../query/params.js';
 import { readsDirectly, Resource, runTimed, type ObjectsPage } from '../resource.js';
 import type { PlainDocument, RequestContext } from '../types.js';
 import { answerNotModified, deferPageEtag, itemEtag } from '../versioning/conditional.js';
+import { serializeList } from '../serialize/related.js';
+import { sendItem } from './item-body.js';
 import { planList, type ListOptions, type ReadPlan } from './plan.js';
 
 export type { ListOptions } from './plan.js';
 
 export async function list(ctx: RequestContext, resource: Resource, options?: ListOptions): Promise<void> {
   // Parsed once, every 400 decided before the database is touched.
-  const plan = await planList(ctx, resource, options);
+  const planned = planList(ctx, resource, options);
+  const plan = planned instanceof Promise ? await planned : planned;
   const { page, cursor } = plan;
   const [result, total] = pageDirectly(resource, plan) ? await directPage(resource, plan, page!) : await queriedPage(ctx, resource, plan);
-  const body: PlainDocument = { data: await resource.serializeMany(result.objects, ctx) };
+  const serialized = serializeList(resource, result.objects, ctx);
+  const body: PlainDocument = { data: serialized instanceof Promise ? await serialized : serialized };
   if (page) body.has_more = result.hasMore;
   const last = result.objects.at(-1);
   if (cursor && result.hasMore && last) body.next = encodeCursor(cursor, last, options!.cursorKey);
@@ -70,11 +74,9 @@ function pageDirectly(resource: Resource, plan: ReadPlan): boolean {
 /** What `queriedPage` gives for a plain page, read straight from the collection. */
 async function directPage(resource: Resource, plan: ReadPlan, page: PagePlan): Promise<[ObjectsPage, unknown]> {
   const read = { sort: plan.order, skip: page.skip, limit: page.limit + 1, projection: plan.projection };
-  const [rows, total] = await Promise.all([
-    runTimed(resource, (maxTimeMS) => findPageDirect(resource.document, read, maxTimeMS)),
-    // The queryset's filter is empty: the total counts the whole collection.
-    plan.count ? resource.run(resource.document.countDocuments({})) : undefined,
-  ]);
+  const reading = runTimed(resource, (maxTimeMS) => findPageDirect(resource.document, read, maxTimeMS));
+  // The queryset's filter is empty: `_count`'s total counts the whole collection.
+  const [rows, total] = plan.count ? await Promise.all([reading, resource.run(resource.document.countDocuments({}))]) : [await reading, undefined];
   const hasMore = rows.length > page.limit;
   if (hasMore) rows.length = page.limit;
   return [{ objects: rows, hasMore }, total];
@@ -85,5 +87,5 @@ export async function fetch(ctx: RequestContext, resource: Resource, rawPk: stri
   const doc = (await resource.getObject(ctx, pk)) as PlainDocument | null;
   if (!doc) throw new NotFound();
   if (answerNotModified(ctx, itemEtag(resource.document, doc))) return;
-  ctx.body = await resource.serialize(doc, ctx);
+  return sendItem(ctx, resource, doc);
 }

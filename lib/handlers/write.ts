@@ -13,6 +13,7 @@ import { prepareCreate, prepareUpdate } from '../write/prepare.js';
 import { checkBulkIfMatch, checkIfMatch, ifMatchOf, requireIfMatch, setItemEtag } from '../versioning/conditional.js';
 import { directUpdate } from '../direct-update/update.js';
 import { createDocument } from '../direct-create/insert.js';
+import { sendItem } from './item-body.js';
 import { filterTargetOf, plainOf } from './shared.js';
 
 /** A conditional save found the document changed since it was read. */
@@ -60,7 +61,7 @@ async function answerCreated(ctx: RequestContext, resource: Resource, target: Re
   ctx.status = 201;
   ctx.set('Location', itemUrl(doc._id));
   setItemEtag(ctx, target.document, doc);
-  ctx.body = await resource.serialize(doc, ctx);
+  return sendItem(ctx, resource, doc);
 }
 
 export async function bulkCreate(ctx: RequestContext, resource: Resource, body: BodyOptions): Promise<void> {
@@ -99,8 +100,7 @@ export async function update(ctx: RequestContext, resource: Resource, body: Body
     if (updated) {
       resource.deadline.restart();
       setItemEtag(ctx, resource.document, updated);
-      ctx.body = await resource.serialize(updated, ctx);
-      return;
+      return sendItem(ctx, resource, updated);
     }
   }
   const doc = await documentOr404(ctx, resource, rawPk);
@@ -117,7 +117,7 @@ export async function update(ctx: RequestContext, resource: Resource, body: Body
 /** 200 with the document (and its ETag), as PUT and PATCH answer. */
 export async function answerUpdated(ctx: RequestContext, resource: Resource, doc: AnyDocument): Promise<void> {
   setItemEtag(ctx, resource.document, doc);
-  ctx.body = await resource.serialize(plainOf(doc), ctx);
+  return sendItem(ctx, resource, plainOf(doc));
 }
 
 /**

@@ -11,9 +11,14 @@ import { findByIdsDirect } from './direct-read.js';
 import { anyOfIds } from './ids.js';
 
 /** `resource`'s readable documents among `ids` (cast to the `_id` type), with `projection` (none: whole). */
-export async function readByIds(ctx: RequestContext, resource: Resource, ids: unknown[], projection: Record<string, 1> | undefined): Promise<PlainDocument[]> {
+export function readByIds(ctx: RequestContext, resource: Resource, ids: unknown[], projection: Record<string, 1> | undefined): Promise<PlainDocument[]> {
   const idCondition = anyOfIds(ids);
+  // The direct read's own promise, as it is (no wrapper per batch).
   if (readsDirectly(resource, 'find')) return runTimed(resource, (maxTimeMS) => findByIdsDirect(resource.document, idCondition, projection, maxTimeMS));
+  return readQueried(ctx, resource, idCondition, projection);
+}
+
+async function readQueried(ctx: RequestContext, resource: Resource, idCondition: unknown, projection: Record<string, 1> | undefined): Promise<PlainDocument[]> {
   const query = await resource.readableQuery(ctx, { _id: idCondition });
   if (projection) query.select(projection);
   return (await resource.run(query.lean())) as PlainDocument[];

@@ -21,9 +21,9 @@
 import { isMongooseDocument, isPlainObject } from '../guards.js';
 import { castId } from '../query/ids.js';
 import { plainOf } from '../handlers/shared.js';
-import { resourceClass, stateKey, type Resource, type ResourceClass } from '../resource.js';
+import { Resource, resourceClass, stateKey, type ResourceClass } from '../resource.js';
 import { readByIds } from '../query/read-by-ids.js';
-import type { PlainDocument, RequestContext } from '../types.js';
+import type { MaybePromise, PlainDocument, RequestContext } from '../types.js';
 import { childResourceFor, partitionByChild } from './children.js';
 import { depthOf, fieldsFor, MAX_RELATION_DEPTH, spawnRelated } from './instances.js';
 import { plainSerializer, serializeFields, storedValue } from './serialize.js';
@@ -65,21 +65,30 @@ interface Plan {
 }
 
 /**
- * `resource.serialize(doc, ctx)`: delegates to the child resource of the document's type, loads the
- * document's relations unless the page it belongs to already did, then outputs the requested fields.
+ * The default `resource.serialize(doc, ctx)`: delegates to the child resource of the document's type,
+ * loads the document's relations unless the page it belongs to already did, then outputs the requested
+ * fields — at once (no promise) when there is nothing to wait for.
  */
-export async function serializeOne(resource: Resource, doc: PlainDocument, ctx: RequestContext): Promise<PlainDocument> {
+export function serializeOne(resource: Resource, doc: PlainDocument, ctx: RequestContext): MaybePromise<PlainDocument> {
   const child = childResourceFor(resource, doc);
   if (child) return child.serialize(doc, ctx);
   const known = fieldsFor(resource, ctx);
-  const fields = Array.isArray(known) ? known : await known;
+  return Array.isArray(known) ? serializeOneWithFields(resource, doc, ctx, known) : known.then((fields) => serializeOneWithFields(resource, doc, ctx, fields));
+}
+
+function serializeOneWithFields(resource: Resource, doc: PlainDocument, ctx: RequestContext, fields: readonly string[]): MaybePromise<PlainDocument> {
   if (relationFields(resource, fields).length === 0) return serializeFields(resource, doc, ctx, fields);
-  let values = lookup(resource, doc);
-  if (!values) {
-    await preload(resource, [{ resource, docs: [doc] }], ctx);
-    values = lookup(resource, doc);
-  }
-  return serializeFields(resource, doc, ctx, fields, values);
+  const values = lookup(resource, doc);
+  if (values) return serializeFields(resource, doc, ctx, fields, values);
+  return preload(resource, [{ resource, docs: [doc] }], ctx).then(() => serializeFields(resource, doc, ctx, fields, lookup(resource, doc)));
+}
+
+/**
+ * One document's output for a response (fetch, create, update, actions): `resource.serialize`, or, when
+ * it is not overridden, its default body without the promise it would wrap the output in.
+ */
+export function serializeItem(resource: Resource, doc: PlainDocument, ctx: RequestContext): MaybePromise<PlainDocument> {
+  return resource.serialize === Resource.prototype.serialize ? serializeOne(resource, doc, ctx) : resource.serialize(doc, ctx);
 }
 
 /**
@@ -88,24 +97,29 @@ export async function serializeOne(resource: Resource, doc: PlainDocument, ctx: 
  * loop once its relations are loaded (none: at once). Otherwise the page is split by document type (child
  * resources), the relations of all of it are loaded in batch — one query per related resource class,
  * across types — and each document is serialized by the `serialize` of its own resource. The output keeps
- * the order of `docs`. The common paths add no promise of their own (each is a turn of the microtask
- * queue per page).
+ * the order of `docs`. The output is given at once (no promise) when there is nothing to wait for, and
+ * the other paths add no promise of their own (each is a turn of the microtask queue per page).
  */
-export function serializePage(resource: Resource, docs: PlainDocument[], ctx: RequestContext, serializeIsDefault: boolean): Promise<PlainDocument[]> {
-  try {
-    const groups = partitionByChild(resource, docs);
-    if (groups || !serializeIsDefault) return serializeEach(resource, docs, groups, ctx);
-    const known = fieldsFor(resource, ctx);
-    return Array.isArray(known) ? pageOfOneType(resource, docs, ctx, known) : known.then((fields) => pageOfOneType(resource, docs, ctx, fields));
-  } catch (error) {
-    return Promise.reject(error);
-  }
+export function serializePage(resource: Resource, docs: PlainDocument[], ctx: RequestContext, serializeIsDefault: boolean): MaybePromise<PlainDocument[]> {
+  const groups = partitionByChild(resource, docs);
+  if (groups || !serializeIsDefault) return serializeEach(resource, docs, groups, ctx);
+  const known = fieldsFor(resource, ctx);
+  return Array.isArray(known) ? pageOfOneType(resource, docs, ctx, known) : known.then((fields) => pageOfOneType(resource, docs, ctx, fields));
+}
+
+/**
+ * A page's output for a response (a list, the related documents of a page): `resource.serializeMany`,
+ * or, when it is not overridden, its default body without the promise it would wrap the output in.
+ */
+export function serializeList(resource: Resource, docs: PlainDocument[], ctx: RequestContext): MaybePromise<PlainDocument[]> {
+  if (resource.serializeMany !== Resource.prototype.serializeMany) return resource.serializeMany(docs, ctx);
+  return serializePage(resource, docs, ctx, resource.serialize === Resource.prototype.serialize);
 }
 
 /** A page of one type with the default `serialize`, its fields known. */
-function pageOfOneType(resource: Resource, docs: PlainDocument[], ctx: RequestContext, fields: readonly string[]): Promise<PlainDocument[]> {
+function pageOfOneType(resource: Resource, docs: PlainDocument[], ctx: RequestContext, fields: readonly string[]): MaybePromise<PlainDocument[]> {
   const plain = plainSerializer(resource, fields);
-  if (plain) return Promise.resolve(docs.map(plain));
+  if (plain) return docs.map(plain);
   if (!fields.some((field) => resource.meta.computed.has(field))) return serializeResolvedPage(resource, docs, ctx, fields);
   return serializeEach(resource, docs, undefined, ctx);
 }
@@ -263,15 +277,17 @@ interface Outputs {
 function resolveBatches(batches: ReadonlyMap<ResourceClass, Batch>, ctx: RequestContext): Promise<Map<ResourceClass, Outputs>> {
   const outputs = new Map<ResourceClass, Outputs>();
   const resolveOne = (Class: ResourceClass, batch: Batch): Promise<void> =>
-    load(batch, ctx).then((loaded) =>
-      batch.resource.serializeMany(loaded.length === 0 ? batch.inHand : [...loaded, ...batch.inHand], ctx).then((serialized) => {
+    load(batch, ctx).then((loaded) => {
+      const record = (serialized: PlainDocument[]) => {
         const byId = new Map<string, PlainDocument>();
         loaded.forEach((doc, index) => byId.set(String(doc._id), serialized[index]!));
         const byDoc = new Map<PlainDocument, PlainDocument>();
         batch.inHand.forEach((doc, index) => byDoc.set(doc, serialized[loaded.length + index]!));
         outputs.set(Class, { byId, byDoc });
-      }),
-    );
+      };
+      const serialized = serializeList(batch.resource, loaded.length === 0 ? batch.inHand : [...loaded, ...batch.inHand], ctx);
+      return serialized instanceof Promise ? serialized.then(record) : record(serialized);
+    });
   const all = [...batches].map(([Class, batch]) => resolveOne(Class, batch));
   return (all.length === 1 ? all[0]! : Promise.all(all)).then(() => outputs);
 }

@@ -1,9 +1,10 @@
 /**
  * One document → its API representation: the requested fields, renamed, `id` as a string, computed
- * fields from resource methods. Values are left as BSON/JS values (ObjectId, Date): their `toJSON`
- * turns them into id strings and ISO 8601 dates when Koa stringifies the body, without a second walk.
+ * fields from resource methods. A stored date or ObjectId is output as the string its `toJSON` gives
+ * (json-value.ts says why); deeper values are left as they are, for `toJSON` when Koa stringifies the body.
  */
 import type { Resource } from '../resource.js';
+import { jsonValue } from './json-value.js';
 import type { PlainDocument, RequestContext } from '../types.js';
 
 type ComputedField = (doc: PlainDocument, ctx: RequestContext) => unknown;
@@ -49,11 +50,11 @@ async function serializeComputed(
   return out;
 }
 
-/** A stored field's output: `id` as the `_id` string, a missing value as `null`, the rest as it is. */
+/** A stored field's output: `id` as the `_id` string, a missing value as `null`, a date or ObjectId as its JSON string, the rest as it is. */
 export function storedValue(doc: PlainDocument, field: string): unknown {
   if (field === 'id') return doc._id === undefined || doc._id === null ? null : String(doc._id);
   const value = doc[field];
-  return value === undefined ? null : value;
+  return value === undefined ? null : jsonValue(value);
 }
 
 /**
