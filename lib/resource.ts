@@ -12,7 +12,7 @@ import { duplicateConflict, duplicateFields, isDuplicateKeyError, sharedUniqueVa
 import { RequestDeadline } from './deadline/request-deadline.js';
 import { runGatedWrite, writeOptions, type ClientSession } from './deadline/write-gate.js';
 import { isDatabaseUnavailable, withDeadline } from './http/database.js';
-import { RequestSlot } from './http/request-slot.js';
+import { requestState } from './http/request-state.js';
 import type { JsonSchema } from './openapi/types.js';
 import type { OperatorSpec } from './query/operators.js';
 import { parsePage, splitList, firstValue, type PagePlan } from './query/params.js';
@@ -157,12 +157,9 @@ export interface InstanceState {
   resolved?: ResolvedRelations;
 }
 
-const requestNumbers = new RequestSlot<number>('requestNumber');
-let requestsNumbered = 0;
-
 /** A number for the request `ctx`, the same on every call with that context. */
 function requestNumber(ctx: RequestContext): number {
-  return requestNumbers.get(ctx) ?? requestNumbers.set(ctx, ++requestsNumbered);
+  return requestState(ctx).number;
 }
 
 /**

@@ -6,7 +6,7 @@
  * write may have been applied (a retry could apply it twice).
  */
 import { GatewayTimeout, ServiceUnavailable, type HttpError } from '../errors.js';
-import { RequestSlot } from '../http/request-slot.js';
+import { requestState } from '../http/request-state.js';
 
 /** A gated write still running (deadline/write-gate.ts). */
 export interface InFlightWrite {
@@ -88,14 +88,12 @@ export class RequestDeadline {
   }
 }
 
-const deadlines = new RequestSlot<RequestDeadline>('deadline');
-
 /** The deadline of the request `ctx` (created on first call with the view's `databaseTimeoutMS`). */
 export function requestDeadline(ctx: object, timeoutMS: number): RequestDeadline {
-  return deadlines.get(ctx) ?? deadlines.set(ctx, new RequestDeadline(timeoutMS));
+  return (requestState(ctx).deadline ??= new RequestDeadline(timeoutMS));
 }
 
 /** The deadline of `ctx` if a view served it, else `undefined`. */
 export function existingRequestDeadline(ctx: object): RequestDeadline | undefined {
-  return deadlines.get(ctx);
+  return requestState(ctx).deadline;
 }

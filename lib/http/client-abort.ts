@@ -9,7 +9,7 @@
 import { debuglog } from 'node:util';
 import type { RequestContext } from '../types.js';
 import { ClientAborted } from '../write/raw-json.js';
-import { RequestSlot } from './request-slot.js';
+import { requestState } from './request-state.js';
 
 const debug = debuglog('koa-mongorest');
 
@@ -28,9 +28,6 @@ export function isClientAbort(error: unknown, ctx: RequestContext): boolean {
   return ctx.req.socket.destroyed || ctx.req.readableAborted;
 }
 
-/** The handler `ctx.onerror` had before `quietClientAborts` (Koa's, or another middleware's). */
-const handlerBefore = new RequestSlot<(error: Error) => void>('onerrorBefore');
-
 /** `ctx.onerror` while a MongoRest serves the request; Koa calls it as a method, like its own. */
 function quietOnError(this: RequestContext, error: Error | null): void {
   if (error && isClientAbort(error, this)) {
@@ -38,7 +35,7 @@ function quietOnError(this: RequestContext, error: Error | null): void {
     debug('client closed the connection during %s %s (%s)', this.method, this.url, typeof code === 'string' ? code : error.message);
     return;
   }
-  handlerBefore.get(this)!.call(this, error as Error);
+  requestState(this).onerrorBefore!.call(this, error as Error);
 }
 
 /**
@@ -48,6 +45,8 @@ function quietOnError(this: RequestContext, error: Error | null): void {
  * `ctx.onerror` made V8 keep whole requests (and what `ctx.state` holds) through minor GCs.
  */
 export function quietClientAborts(ctx: RequestContext): void {
-  handlerBefore.set(ctx, ctx.onerror);
+  // Twice for one request (two MongoRest routers on its path): the handler before the first is kept.
+  if (ctx.onerror === quietOnError) return;
+  requestState(ctx).onerrorBefore = ctx.onerror;
   ctx.onerror = quietOnError;
 }

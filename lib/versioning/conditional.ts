@@ -8,7 +8,7 @@ import { PreconditionFailed, PreconditionRequired } from '../errors.js';
 import { JSON_TYPE } from '../http/json.js';
 import type { AnyDocument, AnyModel, PlainDocument, RequestContext } from '../types.js';
 import { expectVersion, versionOf, type Version } from './version.js';
-import { RequestSlot } from '../http/request-slot.js';
+import { requestState } from '../http/request-state.js';
 
 /**
  * The strong ETag of a stored document: a digest of its id and version, so it changes whenever the
@@ -26,12 +26,9 @@ export function pageEtag(json: string): string {
   return `W/"${digest(json)}"`;
 }
 
-/** True on a request whose body is a list page still to be sent by `sendPage`. */
-const pendingPage = new RequestSlot<boolean>('pendingPage');
-
 /** Marks `ctx.body` as a list page: `sendPage` gives it its weak ETag once the view's dispatch is done. */
 export function deferPageEtag(ctx: RequestContext): void {
-  pendingPage.set(ctx, true);
+  requestState(ctx).pendingPage = true;
 }
 
 /**
@@ -40,8 +37,9 @@ export function deferPageEtag(ctx: RequestContext): void {
  * `dispatch`, so the ETag is that of the page as finally sent, even when an override rewrote it.
  */
 export function sendPage(ctx: RequestContext): void {
-  if (pendingPage.get(ctx) !== true) return;
-  pendingPage.set(ctx, false);
+  const state = requestState(ctx);
+  if (!state.pendingPage) return;
+  state.pendingPage = false;
   const body: unknown = ctx.body;
   // An override may have replaced the page with an error, text, a buffer or a stream: sent as it is.
   if (ctx.status !== 200 || body === null || typeof body !== 'object' || Buffer.isBuffer(body) || typeof (body as { pipe?: unknown }).pipe === 'function') return;
