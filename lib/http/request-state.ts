@@ -3,7 +3,7 @@
  * symbol (invisible to the app's property names and to JSON), made by the first step that needs it.
  * One record rather than a property per value: each symbol property added to a context is a new hidden
  * class for it, and four of them, added in an order that depends on the request, made every access a
- * megamorphic lookup (docs/performance.md, "Promises and property lookups per request"). A property
+ * megamorphic lookup (docs/performance.md, "Promises, property lookups, dates and ids"). A property
  * rather than a module WeakMap keyed by the context: an ephemeron entry per request is extra work for
  * every minor GC (docs/performance.md, "Garbage").
  */
