@@ -13,6 +13,7 @@ import { RequestDeadline } from './deadline/request-deadline.js';
 import { runGatedWrite, writeOptions, type ClientSession } from './deadline/write-gate.js';
 import { isDatabaseUnavailable, withDeadline } from './http/database.js';
 import { requestState } from './http/request-state.js';
+import { andThen, promiseOf } from './maybe-promise.js';
 import type { JsonSchema } from './openapi/types.js';
 import type { OperatorSpec } from './query/operators.js';
 import { parsePage, splitList, firstValue, type PagePlan } from './query/params.js';
@@ -168,7 +169,8 @@ function requestNumber(ctx: RequestContext): number {
  * of the microtask queue per step of the request — else as the promise.
  */
 export function requestFieldsOf(resource: Resource, ctx: RequestContext): string[] | Promise<string[]> {
-  if (resource.requestFields !== Resource.prototype.requestFields) return resource.requestFields(ctx);
+  // An override's promise made native (it may be any thenable): maybe-promise.ts tells values by `instanceof Promise`.
+  if (resource.requestFields !== Resource.prototype.requestFields) return Promise.resolve(resource.requestFields(ctx));
   return fieldsOnce(resource, ctx);
 }
 
@@ -460,13 +462,12 @@ export class Resource<M extends AnyModel = AnyModel, Self extends ResourceCheck<
    */
   getObject(ctx: RequestContext, pk: unknown, options: GetObjectOptions = {}): Promise<PlainDocument | AnyDocument | null> {
     // Not `async`: the direct read's own promise is returned as it is (no wrapper per request).
-    try {
-      if (options.forWrite || !readsDirectly(untyped(this), 'findOne')) return getObjectQueried(untyped(this), ctx, pk, options);
-      const fields = requestFieldsOf(untyped(this), ctx);
-      return Array.isArray(fields) ? getObjectDirect(untyped(this), pk, fields) : fields.then((known) => getObjectDirect(untyped(this), pk, known));
-    } catch (error) {
-      return Promise.reject(error);
-    }
+    const resource = untyped(this);
+    return promiseOf(() =>
+      options.forWrite || !readsDirectly(resource, 'findOne')
+        ? getObjectQueried(resource, ctx, pk, options)
+        : andThen(requestFieldsOf(resource, ctx), (fields) => getObjectDirect(resource, pk, fields)),
+    );
   }
 
   /**
@@ -531,22 +532,12 @@ export class Resource<M extends AnyModel = AnyModel, Self extends ResourceCheck<
    * to `super.serialize`.
    */
   serialize(doc: PlainDocument, ctx: RequestContext): Promise<PlainDocument> {
-    try {
-      const out = serializeOne(untyped(this), doc, ctx);
-      return out instanceof Promise ? out : Promise.resolve(out);
-    } catch (error) {
-      return Promise.reject(error);
-    }
+    return promiseOf(() => serializeOne(untyped(this), doc, ctx));
   }
 
   /** Serializes a page; the place where related documents are loaded in batch before `serialize`. */
   serializeMany(docs: PlainDocument[], ctx: RequestContext): Promise<PlainDocument[]> {
-    try {
-      const out = serializePage(untyped(this), docs, ctx, this.serialize === Resource.prototype.serialize);
-      return out instanceof Promise ? out : Promise.resolve(out);
-    } catch (error) {
-      return Promise.reject(error);
-    }
+    return promiseOf(() => serializePage(untyped(this), docs, ctx, this.serialize === Resource.prototype.serialize));
   }
 
   // ---- writes --------------------------------------------------------------------------------------
@@ -730,22 +721,25 @@ export class Resource<M extends AnyModel = AnyModel, Self extends ResourceCheck<
   }
 }
 
-/** `getObject`'s read straight from the collection (`readsDirectly`), projected to `fields` and the version key. */
-function getObjectDirect(resource: Resource, pk: unknown, fields: readonly string[]): Promise<PlainDocument | null> {
+/** What a read of one document loads: the projection of `fields` plus the version key, which is the item's ETag (versioning/conditional.ts); `undefined`: whole. */
+function itemProjection(resource: Resource, fields: readonly string[]): Record<string, 1> | undefined {
   const projection = resource.projectionFor(fields);
-  // The version key is always loaded: it is the item's ETag (versioning/conditional.ts).
   const versionKey = versionKeyOf(resource.document);
-  const selected = projection && versionKey !== undefined ? { ...projection, [versionKey]: 1 as const } : projection;
-  return runTimed(resource, (maxTimeMS) => findOneDirect(resource.document, pk, selected, maxTimeMS));
+  return projection && versionKey !== undefined ? { ...projection, [versionKey]: 1 } : projection;
+}
+
+/** `getObject`'s read straight from the collection (`readsDirectly`). */
+function getObjectDirect(resource: Resource, pk: unknown, fields: readonly string[]): Promise<PlainDocument | null> {
+  const projection = itemProjection(resource, fields);
+  return runTimed(resource, (maxTimeMS) => findOneDirect(resource.document, pk, projection, maxTimeMS));
 }
 
 /** `getObject` through the resource's readable query: the Mongoose document for a write, lean for a read. */
 async function getObjectQueried(resource: Resource, ctx: RequestContext, pk: unknown, options: GetObjectOptions): Promise<PlainDocument | AnyDocument | null> {
   const query = await resource.readableQuery(ctx, { _id: pk });
   if (options.forWrite) return resource.run(query.findOne()) as Promise<AnyDocument | null>;
-  const projection = resource.projectionFor(await resource.requestFields(ctx));
-  const versionKey = versionKeyOf(resource.document);
-  if (projection) query.select(versionKey === undefined ? projection : { ...projection, [versionKey]: 1 });
+  const projection = itemProjection(resource, await resource.requestFields(ctx));
+  if (projection) query.select(projection);
   return resource.run(query.findOne().lean()) as Promise<PlainDocument | null>;
 }
 

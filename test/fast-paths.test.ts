@@ -57,6 +57,17 @@ function build(connection: Connection) {
       return super.serialize(doc, ctx);
     }
   }
+  /** Overrides answering with thenables that are not native promises (a promise library's, say). */
+  class ThenableNoteResource extends NoteResource {
+    override serialize(doc: PlainDocument, ctx: RequestContext) {
+      const out = super.serialize(doc, ctx);
+      return { then: (resolve: (value: PlainDocument) => unknown, reject: (error: unknown) => unknown) => out.then(resolve, reject) } as unknown as Promise<PlainDocument>;
+    }
+    override serializeMany(docs: PlainDocument[], ctx: RequestContext) {
+      const out = super.serializeMany(docs, ctx);
+      return { then: (resolve: (value: PlainDocument[]) => unknown, reject: (error: unknown) => unknown) => out.then(resolve, reject) } as unknown as Promise<PlainDocument[]>;
+    }
+  }
   const all = [methods.List, methods.Fetch, methods.Create, methods.Update];
   class NoteView extends ResourceView {
     resource = NoteResource;
@@ -64,6 +75,10 @@ function build(connection: Connection) {
   }
   class GeneralNoteView extends ResourceView {
     resource = GeneralNoteResource;
+    methods = all;
+  }
+  class ThenableNoteView extends ResourceView {
+    resource = ThenableNoteResource;
     methods = all;
   }
   // Relations: a single reference, an array of references, a renamed one and an embedded document.
@@ -111,6 +126,7 @@ function build(connection: Connection) {
   const api = new TestMongoRest({ prefix: '/api' });
   api.register(NoteView, { url: '/notes/' });
   api.register(GeneralNoteView, { url: '/general-notes/', name: 'general-notes' });
+  api.register(ThenableNoteView, { url: '/thenable-notes/', name: 'thenable-notes' });
   api.register(LinkedView, { url: '/linked/' });
   api.register(GeneralLinkedView, { url: '/general-linked/', name: 'general-linked' });
   const app = new Koa();
@@ -203,6 +219,22 @@ test('fetch, create and update answer the same object as a following GET of the 
   t.is(updated.status, 200);
   const again = await agent().get(`/api/general-notes/${created.body.id}/`).set('X-Tag', tag);
   t.deepEqual(updated.body, again.body);
+});
+
+test('serialize and serializeMany overrides that answer with non-native thenables give what the plain path gives', async (t) => {
+  const tag = uniqueTag('thenable');
+  await seedNotes(tag);
+  const plain = await agent().get('/api/notes/').set('X-Tag', tag);
+  const thenable = await agent().get('/api/thenable-notes/').set('X-Tag', tag);
+  t.is(thenable.status, 200, JSON.stringify(thenable.body));
+  t.deepEqual(thenable.body, plain.body);
+  const id = (plain.body as { data: { id: string }[] }).data[0]!.id;
+  const one = await agent().get(`/api/thenable-notes/${id}/`).set('X-Tag', tag);
+  t.is(one.status, 200, JSON.stringify(one.body));
+  t.deepEqual(one.body, (await agent().get(`/api/notes/${id}/`).set('X-Tag', tag)).body);
+  const created = await agent().post('/api/thenable-notes/').set('X-Tag', tag).send({ tag, title: 'Thenable' });
+  t.is(created.status, 201, JSON.stringify(created.body));
+  t.is((created.body as { title: string }).title, 'Thenable');
 });
 
 test('pre(save) middleware, defaults, validators, timestamps and the version key run on create and update', async (t) => {

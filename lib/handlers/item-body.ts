@@ -1,4 +1,5 @@
 /** The body of an answer that is one document: fetch, create, update, and actions returning a document. */
+import { andThen } from '../maybe-promise.js';
 import type { Resource } from '../resource.js';
 import { serializeItem } from '../serialize/related.js';
 import type { PlainDocument, RequestContext } from '../types.js';
@@ -9,12 +10,7 @@ import type { PlainDocument, RequestContext } from '../types.js';
  * microtask queue. Return it from the handler (or await it).
  */
 export function sendItem(ctx: RequestContext, resource: Resource, doc: PlainDocument): void | Promise<void> {
-  const out = serializeItem(resource, doc, ctx);
-  if (!(out instanceof Promise)) {
-    ctx.body = out;
-    return;
-  }
-  return out.then((body) => {
+  return andThen(serializeItem(resource, doc, ctx), (body) => {
     ctx.body = body;
   });
 }

@@ -10,6 +10,7 @@ import { BadRequest } from '../errors.js';
 import { parseAfter, type CursorRequest } from '../query/cursor.js';
 import { buildFilter } from '../query/filters.js';
 import { parseOrdering, wantsCount, type PagePlan, type SortKey } from '../query/params.js';
+import { andThen } from '../maybe-promise.js';
 import { requestFieldsOf, type Resource } from '../resource.js';
 import type { RequestContext } from '../types.js';
 import { filterTargetOf } from './shared.js';
@@ -50,8 +51,7 @@ export function planList(ctx: RequestContext, resource: Resource, options?: List
   const filter = buildFilter(ctx.query, filterTargetOf(resource), { strict: false });
   const count = wantsCount(ctx.query);
   const known = requestFieldsOf(resource, ctx);
-  const planned = (fields: string[]) => listPlan(resource, page, sort, cursor, filter, fields, count);
-  return Array.isArray(known) ? planned(known) : known.then(planned);
+  return andThen(known, (fields) => listPlan(resource, page, sort, cursor, filter, fields, count));
 }
 
 function listPlan(

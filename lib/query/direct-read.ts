@@ -20,6 +20,7 @@
  */
 import { tracingChannel } from 'node:diagnostics_channel';
 import type { Schema } from 'mongoose';
+import { andThen, promiseOf } from '../maybe-promise.js';
 import { hasQueryMiddleware } from '../model-hooks.js';
 import type { AnyModel, PlainDocument } from '../types.js';
 
@@ -169,7 +170,7 @@ export function findPageDirect(model: AnyModel, page: PageRead, maxTimeMS: numbe
 function findDirect(model: AnyModel, filter: Record<string, unknown>, options: Record<string, unknown>): Promise<PlainDocument[]> {
   // Mongoose's collection gives the driver's cursor, or a promise of it while it buffers commands (not connected yet).
   const cursor = model.collection.find(filter, options) as FindCursor | Promise<FindCursor>;
-  return (cursor instanceof Promise ? cursor.then((ready) => ready.toArray()) : cursor.toArray()) as Promise<PlainDocument[]>;
+  return promiseOf(() => andThen(cursor, (ready) => ready.toArray())) as Promise<PlainDocument[]>;
 }
 
 type FindCursor = { toArray(): Promise<unknown[]> };

@@ -19,6 +19,7 @@
  * in single fields; array order is kept.
  */
 import { isMongooseDocument, isPlainObject } from '../guards.js';
+import { andThen, promiseOf } from '../maybe-promise.js';
 import { castId } from '../query/ids.js';
 import { plainOf } from '../handlers/shared.js';
 import { Resource, resourceClass, stateKey, type ResourceClass } from '../resource.js';
@@ -71,9 +72,9 @@ interface Plan {
  */
 export function serializeOne(resource: Resource, doc: PlainDocument, ctx: RequestContext): MaybePromise<PlainDocument> {
   const child = childResourceFor(resource, doc);
-  if (child) return child.serialize(doc, ctx);
-  const known = fieldsFor(resource, ctx);
-  return Array.isArray(known) ? serializeOneWithFields(resource, doc, ctx, known) : known.then((fields) => serializeOneWithFields(resource, doc, ctx, fields));
+  // The child resource's `serialize` may be an app's override answering any thenable: made native.
+  if (child) return Promise.resolve(child.serialize(doc, ctx));
+  return andThen(fieldsFor(resource, ctx), (fields) => serializeOneWithFields(resource, doc, ctx, fields));
 }
 
 function serializeOneWithFields(resource: Resource, doc: PlainDocument, ctx: RequestContext, fields: readonly string[]): MaybePromise<PlainDocument> {
@@ -88,7 +89,8 @@ function serializeOneWithFields(resource: Resource, doc: PlainDocument, ctx: Req
  * it is not overridden, its default body without the promise it would wrap the output in.
  */
 export function serializeItem(resource: Resource, doc: PlainDocument, ctx: RequestContext): MaybePromise<PlainDocument> {
-  return resource.serialize === Resource.prototype.serialize ? serializeOne(resource, doc, ctx) : resource.serialize(doc, ctx);
+  // An override's promise made native (it may be any thenable).
+  return resource.serialize === Resource.prototype.serialize ? serializeOne(resource, doc, ctx) : Promise.resolve(resource.serialize(doc, ctx));
 }
 
 /**
@@ -103,8 +105,7 @@ export function serializeItem(resource: Resource, doc: PlainDocument, ctx: Reque
 export function serializePage(resource: Resource, docs: PlainDocument[], ctx: RequestContext, serializeIsDefault: boolean): MaybePromise<PlainDocument[]> {
   const groups = partitionByChild(resource, docs);
   if (groups || !serializeIsDefault) return serializeEach(resource, docs, groups, ctx);
-  const known = fieldsFor(resource, ctx);
-  return Array.isArray(known) ? pageOfOneType(resource, docs, ctx, known) : known.then((fields) => pageOfOneType(resource, docs, ctx, fields));
+  return andThen(fieldsFor(resource, ctx), (fields) => pageOfOneType(resource, docs, ctx, fields));
 }
 
 /**
@@ -112,7 +113,8 @@ export function serializePage(resource: Resource, docs: PlainDocument[], ctx: Re
  * or, when it is not overridden, its default body without the promise it would wrap the output in.
  */
 export function serializeList(resource: Resource, docs: PlainDocument[], ctx: RequestContext): MaybePromise<PlainDocument[]> {
-  if (resource.serializeMany !== Resource.prototype.serializeMany) return resource.serializeMany(docs, ctx);
+  // An override's promise made native (it may be any thenable).
+  if (resource.serializeMany !== Resource.prototype.serializeMany) return Promise.resolve(resource.serializeMany(docs, ctx));
   return serializePage(resource, docs, ctx, resource.serialize === Resource.prototype.serialize);
 }
 
@@ -215,13 +217,11 @@ function resolveGroups(parent: Resource, groups: readonly Group[], ctx: RequestC
   };
   const resolve = (plans: (Plan | undefined)[]): Promise<Resolved | undefined> =>
     batches.size === 0 ? Promise.resolve(undefined) : resolveBatches(batches, ctx).then((outputs) => ({ plans, outputs }));
-  try {
+  return promiseOf(() => {
     const collected = groups.map((group) => collect(group, ctx, batchFor));
     // Step 1 is synchronous unless a relation field is computed or the fields come from an async getFields.
     return collected.some((plan) => plan instanceof Promise) ? Promise.all(collected).then(resolve) : resolve(collected as (Plan | undefined)[]);
-  } catch (error) {
-    return Promise.reject(error);
-  }
+  });
 }
 
 function relatedClassOf(resource: Resource, field: string): ResourceClass {
@@ -233,8 +233,7 @@ function relatedClassOf(resource: Resource, field: string): ResourceClass {
  * a computed relation field (and with the fields known), done at once.
  */
 function collect(group: Group, ctx: RequestContext, batchFor: (Class: ResourceClass) => Batch): Plan | undefined | Promise<Plan | undefined> {
-  const known = fieldsFor(group.resource, ctx);
-  return Array.isArray(known) ? collectWithFields(group, ctx, batchFor, known) : known.then((fields) => collectWithFields(group, ctx, batchFor, fields));
+  return andThen(fieldsFor(group.resource, ctx), (fields) => collectWithFields(group, ctx, batchFor, fields));
 }
 
 function collectWithFields(group: Group, ctx: RequestContext, batchFor: (Class: ResourceClass) => Batch, fields: readonly string[]): Plan | undefined | Promise<Plan | undefined> {
@@ -278,15 +277,14 @@ function resolveBatches(batches: ReadonlyMap<ResourceClass, Batch>, ctx: Request
   const outputs = new Map<ResourceClass, Outputs>();
   const resolveOne = (Class: ResourceClass, batch: Batch): Promise<void> =>
     load(batch, ctx).then((loaded) => {
-      const record = (serialized: PlainDocument[]) => {
+      const keep = (serialized: PlainDocument[]) => {
         const byId = new Map<string, PlainDocument>();
         loaded.forEach((doc, index) => byId.set(String(doc._id), serialized[index]!));
         const byDoc = new Map<PlainDocument, PlainDocument>();
         batch.inHand.forEach((doc, index) => byDoc.set(doc, serialized[loaded.length + index]!));
         outputs.set(Class, { byId, byDoc });
       };
-      const serialized = serializeList(batch.resource, loaded.length === 0 ? batch.inHand : [...loaded, ...batch.inHand], ctx);
-      return serialized instanceof Promise ? serialized.then(record) : record(serialized);
+      return andThen(serializeList(batch.resource, loaded.length === 0 ? batch.inHand : [...loaded, ...batch.inHand], ctx), keep);
     });
   const all = [...batches].map(([Class, batch]) => resolveOne(Class, batch));
   return (all.length === 1 ? all[0]! : Promise.all(all)).then(() => outputs);
@@ -356,7 +354,5 @@ function load(batch: Batch, ctx: RequestContext): Promise<PlainDocument[]> {
   if (batch.ids.size === 0) return Promise.resolve([]);
   const related = batch.resource;
   const ids = [...batch.ids.values()];
-  const known = fieldsFor(related, ctx);
-  if (!Array.isArray(known)) return known.then((fields) => readByIds(ctx, related, ids, related.projectionFor(fields)));
-  return readByIds(ctx, related, ids, related.projectionFor(known));
+  return promiseOf(() => andThen(fieldsFor(related, ctx), (fields) => readByIds(ctx, related, ids, related.projectionFor(fields))));
 }

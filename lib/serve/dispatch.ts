@@ -2,6 +2,7 @@
  * The two steps every served request (method or custom action) shares: announcing what serves it in
  * `ctx.state.mongorest`, and running its handler through the view's `dispatch` override point.
  */
+import { promiseOf } from '../maybe-promise.js';
 import type { Resource } from '../resource.js';
 import type { RequestContext } from '../types.js';
 import type { MongoRestState, ResourceView } from '../view.js';
@@ -23,10 +24,6 @@ export function dispatchThrough(view: ResourceView, ctx: RequestContext, method:
     called = true;
     return handler();
   };
-  try {
-    // The dispatch's own promise when it returns one (the default returns the handler's): no wrapper per request.
-    return Promise.resolve(view.dispatch(ctx, method, next));
-  } catch (error) {
-    return Promise.reject(error);
-  }
+  // The dispatch's own promise when it returns one (the default returns the handler's): no wrapper per request.
+  return promiseOf(() => view.dispatch(ctx, method, next));
 }
