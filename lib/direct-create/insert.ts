@@ -13,8 +13,8 @@
  *  - the inserted object: `save()` copies the document (`toObject`) and adds the version key (0); a
  *    document holding only scalars and arrays of scalars is copied key by key here (the same keys, order
  *    and BSON); any other document is left to `save()`, before anything was set on it;
- *  - the insert: the model's collection (Mongoose's wrapper: buffering and debug output kept), with the
- *    write options `save()` passes (session, the schema's write concern), under the request's write gate;
+ *  - the insert: the model's collection (query/driver-collection.ts: Mongoose's wrapper whenever it would
+ *    buffer, print or emit the command, else the driver's), with the write options `save()` passes (session, the schema's write concern), under the request's write gate;
  *  - errors: a duplicate key goes through the schema's `_transformDuplicateKeyError` as in `save()`, then
  *    becomes the same 409 as `Resource.saveDocument` answers; everything else passes through unchanged;
  *  - after the insert: no post('save') middleware and no `save` listener or tracing subscriber (eligible.ts).
@@ -28,6 +28,7 @@ import { writeOptions, type ClientSession } from '../deadline/write-gate.js';
 import type { AnyDocument, PlainDocument, RequestContext } from '../types.js';
 import { duplicateConflict, duplicateFields, isDuplicateKeyError } from '../write/duplicates.js';
 import { flushRelatedWrites } from '../write/nested.js';
+import { collectionFor } from '../query/driver-collection.js';
 import { insertPlan, type InsertPlan, type TimestampPlan } from './eligible.js';
 
 /**
@@ -58,7 +59,7 @@ async function insertDirect(resource: Resource, plan: InsertPlan, doc: AnyDocume
   // Nested documents of saveRelatedFields go first, as in `Resource.saveDocument`.
   await flushRelatedWrites(resource);
   const model = resource.document;
-  const collection = model.collection as unknown as { insertOne(doc: object, options: object): Promise<unknown> };
+  const collection = collectionFor(model, 'insertOne') as { insertOne(doc: object, options: object): Promise<unknown> };
   try {
     await resource.runWrite((session) => collection.insertOne(inserted, saveOptions(resource, session)));
   } catch (raw) {

@@ -1,6 +1,7 @@
 /**
  * The write of a direct update — `findOneAndUpdate({ _id }, { $set: values, $inc: { version: 1 } })`,
- * lean, answering the document as it is after — sent straight to the model's collection when Mongoose's
+ * lean, answering the document as it is after — sent straight to the model's collection
+ * (query/driver-collection.ts) when Mongoose's
  * Query would send exactly that plus `updatedAt`, which is then set here as Mongoose's timestamps
  * middleware sets it (`mongoose.now()`, or the schema's `timestamps.currentTime`). Building, casting
  * (the values are cast already) and running the Query was the largest share of a direct PUT's own CPU
@@ -21,6 +22,7 @@
 import { timestampPlan, type TimestampPlan } from '../direct-create/eligible.js';
 import type { WriteOptions } from '../deadline/write-gate.js';
 import { directReadable } from '../query/direct-read.js';
+import { collectionFor } from '../query/driver-collection.js';
 import type { AnyModel, PlainDocument } from '../types.js';
 
 interface SchemaShape {
@@ -45,7 +47,7 @@ export function updateById(model: AnyModel, id: unknown, values: PlainDocument, 
   // An empty `$set` is left out, as the Query leaves it out.
   if (Object.keys($set).length > 0) update.$set = $set;
   if (versionKey !== undefined) update.$inc = { [versionKey]: 1 };
-  const collection = model.collection as unknown as { findOneAndUpdate(filter: object, update: object, options: object): Promise<unknown> };
+  const collection = collectionFor(model, 'findOneAndUpdate') as { findOneAndUpdate(filter: object, update: object, options: object): Promise<unknown> };
   // `returnOriginal` as well: Mongoose still spells it out for drivers older than `returnDocument`.
   return collection.findOneAndUpdate({ _id: id }, update, { ...options, returnDocument: 'after', returnOriginal: false });
 }

@@ -1,7 +1,7 @@
 /**
- * The direct read: a lean `findOne` or `find` by `_id`, or a page of the whole collection, sent through the model's collection (`Model.collection`,
- * Mongoose's own wrapper of the driver's collection: it keeps Mongoose's command buffering and debug
- * output) instead of building and running a Mongoose Query — the Query's construction, casting and
+ * The direct read: a lean `findOne` or `find` by `_id`, or a page of the whole collection, sent to the
+ * model's collection (driver-collection.ts: the driver's, or Mongoose's wrapper of it when that buffers,
+ * prints or emits the command) instead of building and running a Mongoose Query — the Query's construction, casting and
  * middleware machinery cost about as much CPU as the rest of a fetch (issue 15). It is taken only when
  * the Query would send exactly this command and hand back the driver's document untouched, which this
  * module checks on every call; otherwise the caller takes the general path.
@@ -22,6 +22,7 @@ import { tracingChannel } from 'node:diagnostics_channel';
 import type { Schema } from 'mongoose';
 import { andThen, promiseOf } from '../maybe-promise.js';
 import { hasQueryMiddleware } from '../model-hooks.js';
+import { collectionFor } from './driver-collection.js';
 import type { AnyModel, PlainDocument } from '../types.js';
 
 /** Mongoose's query tracing channel: an APM tool listening must keep seeing every query. */
@@ -131,7 +132,8 @@ function readOptions(projection: Record<string, 1> | undefined, maxTimeMS: numbe
  */
 export function findOneDirect(model: AnyModel, id: unknown, projection: Record<string, 1> | undefined, maxTimeMS: number | undefined): Promise<PlainDocument | null> {
   const filter: Record<string, unknown> = { _id: id };
-  return model.collection.findOne(filter, readOptions(projection, maxTimeMS)) as Promise<PlainDocument | null>;
+  const collection = collectionFor(model, 'findOne') as { findOne(filter: object, options: object): Promise<PlainDocument | null> };
+  return collection.findOne(filter, readOptions(projection, maxTimeMS));
 }
 
 /**
@@ -169,7 +171,8 @@ export function findPageDirect(model: AnyModel, page: PageRead, maxTimeMS: numbe
 
 function findDirect(model: AnyModel, filter: Record<string, unknown>, options: Record<string, unknown>): Promise<PlainDocument[]> {
   // Mongoose's collection gives the driver's cursor, or a promise of it while it buffers commands (not connected yet).
-  const cursor = model.collection.find(filter, options) as FindCursor | Promise<FindCursor>;
+  const collection = collectionFor(model, 'find') as { find(filter: object, options: object): FindCursor | Promise<FindCursor> };
+  const cursor = collection.find(filter, options);
   return promiseOf(() => andThen(cursor, (ready) => ready.toArray())) as Promise<PlainDocument[]>;
 }
 
