@@ -14,8 +14,15 @@ export interface ResourceMeta {
   readonly name: string;
   readonly model: AnyModel;
   readonly schema: Schema;
-  /** Internal names output by default, in declaration order. */
+  /**
+   * Internal names output by default, in declaration order (frozen). A request without `_fields` is
+   * served with this very array, which is what per-class caches of its projection and output keys look for.
+   */
   readonly fields: readonly string[];
+  /** The API name of each of `fields`, in the same order. */
+  readonly fieldKeys: readonly string[];
+  /** Whether a computed field is among `fields`. */
+  readonly computesDefaults: boolean;
   /** Top-level schema paths except `_id`/`__v`: when a response wants all of them, no projection is needed. */
   readonly storedPaths: readonly string[];
   /** Internal names output only on request (`_fields=x` or `_fields=_all`). */
@@ -127,7 +134,22 @@ function resolveMeta(resource: Resource): ResourceMeta {
   }
   const computedSchemas = checkComputedSchemas(resource, name, computed);
 
-  return { name, model, schema, fields, storedPaths: schemaFields, optionalFields, computed, computedSchemas, writable, byApiName, apiNames, ordering };
+  return {
+    name,
+    model,
+    schema,
+    fields: Object.freeze(fields),
+    fieldKeys: Object.freeze(fields.map((field) => apiNames.get(field) ?? field)),
+    computesDefaults: fields.some((field) => computed.has(field)),
+    storedPaths: schemaFields,
+    optionalFields,
+    computed,
+    computedSchemas,
+    writable,
+    byApiName,
+    apiNames,
+    ordering,
+  };
 }
 
 /** `computedSchemas` may only describe computed fields, each with a schema object. */

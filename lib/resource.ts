@@ -144,7 +144,7 @@ interface ParsedRequest {
    */
   request: number;
   page?: { plan: PagePlan | undefined };
-  fields?: string[];
+  fields?: readonly string[];
 }
 
 /** What a resource instance keeps while it serves (see `stateKey`); each module owns its entry. */
@@ -168,20 +168,40 @@ function requestNumber(ctx: RequestContext): number {
  * `requestFields` overridden nor `getFields` asynchronous) — the common case, which then costs no turn
  * of the microtask queue per step of the request — else as the promise.
  */
-export function requestFieldsOf(resource: Resource, ctx: RequestContext): string[] | Promise<string[]> {
+export function requestFieldsOf(resource: Resource, ctx: RequestContext): readonly string[] | Promise<readonly string[]> {
   // An override's promise made native (it may be any thenable): maybe-promise.ts tells values by `instanceof Promise`.
   if (resource.requestFields !== Resource.prototype.requestFields) return Promise.resolve(resource.requestFields(ctx));
   return fieldsOnce(resource, ctx);
 }
 
-/** `getFields(ctx)`, computed once per request (the body of the default `requestFields`). */
-function fieldsOnce(resource: Resource, ctx: RequestContext): string[] | Promise<string[]> {
+/**
+ * `getFields(ctx)`, computed once per request (the body of the default `requestFields`). With the
+ * default `getFields` and no `_fields`, it is the resource's default list itself (`meta.fields`, frozen),
+ * not a copy: what is derived from it (projection, output keys) is then cached per class.
+ */
+function fieldsOnce(resource: Resource, ctx: RequestContext): readonly string[] | Promise<readonly string[]> {
   const parsed = parsedFor(resource, ctx);
   if (parsed.fields) return parsed.fields;
-  const fields = resource.getFields(ctx);
+  const fields = resource.getFields === Resource.prototype.getFields ? requestedFields(resource.meta, ctx) : resource.getFields(ctx);
   if (!Array.isArray(fields)) return Promise.resolve(fields).then((resolved) => (parsed.fields = resolved));
   parsed.fields = fields;
   return fields;
+}
+
+/**
+ * The internal names `_fields` asks for (API names; `_all` adds the optional fields; unknown names are
+ * ignored; an empty `_fields=` is absent): `meta.fields` itself when it names none.
+ */
+function requestedFields(meta: ResourceMeta, ctx: RequestContext): readonly string[] {
+  const requested = splitList(firstValue(ctx.query._fields));
+  if (requested.length === 0) return meta.fields;
+  if (requested.includes('_all')) return [...meta.fields, ...meta.optionalFields];
+  const wanted = new Set<string>();
+  for (const api of requested) {
+    const internal = meta.byApiName.get(api);
+    if (internal !== undefined) wanted.add(internal);
+  }
+  return [...meta.fields, ...meta.optionalFields].filter((field) => wanted.has(field));
 }
 
 function parsedFor(resource: Resource, ctx: RequestContext): ParsedRequest {
@@ -513,16 +533,7 @@ export class Resource<M extends AnyModel = AnyModel, Self extends ResourceCheck<
    * (API names; `_all` adds the optional fields; unknown names are ignored; an empty `_fields=` is absent).
    */
   getFields(ctx: RequestContext): MaybePromise<string[]> {
-    const meta = this.meta;
-    const requested = splitList(firstValue(ctx.query._fields));
-    if (requested.length === 0) return [...meta.fields];
-    if (requested.includes('_all')) return [...meta.fields, ...meta.optionalFields];
-    const wanted = new Set<string>();
-    for (const api of requested) {
-      const internal = meta.byApiName.get(api);
-      if (internal !== undefined) wanted.add(internal);
-    }
-    return [...meta.fields, ...meta.optionalFields].filter((field) => wanted.has(field));
+    return [...requestedFields(this.meta, ctx)];
   }
 
   /**
@@ -678,9 +689,9 @@ export class Resource<M extends AnyModel = AnyModel, Self extends ResourceCheck<
     return parsed.page.plan;
   }
 
-  /** `getFields(ctx)`, computed once per request. */
+  /** `getFields(ctx)`, computed once per request (a copy of its own: the library's is shared). */
   async requestFields(ctx: RequestContext): Promise<string[]> {
-    return fieldsOnce(untyped(this), ctx);
+    return [...(await fieldsOnce(untyped(this), ctx))];
   }
 
   /**
@@ -689,16 +700,9 @@ export class Resource<M extends AnyModel = AnyModel, Self extends ResourceCheck<
    */
   projectionFor(fields: readonly string[]): Record<string, 1> | undefined {
     const meta = this.meta;
-    if (fields.some((field) => meta.computed.has(field))) return undefined;
-    // Every stored path wanted (the default fields) of a single-type collection: a projection would only
-    // cost the server work. (Polymorphic collections keep theirs: child types have paths of their own.)
-    const wanted = new Set(fields);
-    const polymorphic = Object.keys(this.childDocumentResources).length > 0;
-    if (!polymorphic && meta.storedPaths.every((path) => wanted.has(path))) return undefined;
-    const projection: Record<string, 1> = { _id: 1 };
-    for (const field of fields) if (field !== 'id') projection[field] = 1;
-    // Polymorphic collections keep the discriminator key and the paths of the child resources.
-    return polymorphicProjection(untyped(this), projection);
+    // The default fields' projection is the same on every request: made once per class (and frozen).
+    if (fields === meta.fields) return defaultProjections(untyped(this)).projection;
+    return projectionOf(untyped(this), fields);
   }
 
   /**
@@ -721,9 +725,48 @@ export class Resource<M extends AnyModel = AnyModel, Self extends ResourceCheck<
   }
 }
 
+/** The default `projectionFor`: what loads `fields` (all of a document when a computed field is among them). */
+function projectionOf(resource: Resource, fields: readonly string[]): Record<string, 1> | undefined {
+  const meta = resource.meta;
+  if (fields.some((field) => meta.computed.has(field))) return undefined;
+  // Every stored path wanted (the default fields) of a single-type collection: a projection would only
+  // cost the server work. (Polymorphic collections keep theirs: child types have paths of their own.)
+  const wanted = new Set(fields);
+  const polymorphic = Object.keys(resource.childDocumentResources).length > 0;
+  if (!polymorphic && meta.storedPaths.every((path) => wanted.has(path))) return undefined;
+  const projection: Record<string, 1> = { _id: 1 };
+  for (const field of fields) if (field !== 'id') projection[field] = 1;
+  // Polymorphic collections keep the discriminator key and the paths of the child resources.
+  return polymorphicProjection(resource, projection);
+}
+
+/** The projections of a class's default fields: of a page (`projectionFor`) and of one document (`itemProjection`). */
+interface DefaultProjections {
+  readonly projection: Readonly<Record<string, 1>> | undefined;
+  readonly item: Readonly<Record<string, 1>> | undefined;
+}
+
+/** Per Resource class, like the meta (its fields, child resources and schema are the class's). */
+const defaultProjectionCache = new WeakMap<object, DefaultProjections>();
+
+function defaultProjections(resource: Resource): DefaultProjections {
+  let cached = defaultProjectionCache.get(resource.constructor);
+  if (!cached) {
+    const projection = projectionOf(resource, resource.meta.fields);
+    const item = withVersionKey(resource, projection);
+    cached = { projection: projection && Object.freeze(projection), item: item && Object.freeze(item) };
+    defaultProjectionCache.set(resource.constructor, cached);
+  }
+  return cached;
+}
+
 /** What a read of one document loads: the projection of `fields` plus the version key, which is the item's ETag (versioning/conditional.ts); `undefined`: whole. */
 function itemProjection(resource: Resource, fields: readonly string[]): Record<string, 1> | undefined {
-  const projection = resource.projectionFor(fields);
+  if (fields === resource.meta.fields && resource.projectionFor === Resource.prototype.projectionFor) return defaultProjections(resource).item;
+  return withVersionKey(resource, resource.projectionFor(fields));
+}
+
+function withVersionKey(resource: Resource, projection: Record<string, 1> | undefined): Record<string, 1> | undefined {
   const versionKey = versionKeyOf(resource.document);
   return projection && versionKey !== undefined ? { ...projection, [versionKey]: 1 } : projection;
 }

@@ -162,6 +162,27 @@ test('the plain page serializer and the general one give identical lists, for ev
   }
 });
 
+test('the default fields (projection and output names made once per class) give what naming each of them in _fields gives', async (t) => {
+  const tag = uniqueTag('defaults');
+  await seedNotes(tag);
+  const page = await agent().get('/api/notes/').set('X-Tag', tag);
+  t.is(page.status, 200);
+  // Every default field, by API name (`points` is the renamed `score`), in output order.
+  const names = Object.keys(page.body.data[0] as object);
+  t.deepEqual(names, ['id', 'tag', 'title', 'body', 'points', 'tags', 'seen', 'owner', 'done', 'slug', 'saves', 'meta', 'parts', 'extra', 'createdAt', 'updatedAt']);
+  const named = await agent().get(`/api/notes/?_fields=${names.join(',')}`).set('X-Tag', tag);
+  t.is(named.text, page.text);
+  for (const doc of page.body.data as { id: string }[]) {
+    const item = await agent().get(`/api/notes/${doc.id}/`).set('X-Tag', tag);
+    const itemNamed = await agent().get(`/api/notes/${doc.id}/?_fields=${names.join(',')}`).set('X-Tag', tag);
+    t.is(item.status, 200);
+    t.is(item.text, itemNamed.text);
+    t.is(item.text, JSON.stringify(doc));
+  }
+  // And a second request of the class is served from what the first made, unchanged.
+  t.is((await agent().get('/api/notes/').set('X-Tag', tag)).text, page.text);
+});
+
 test('pages with relations: the synchronous page serializer and the per-document one give identical lists and items', async (t) => {
   const tag = uniqueTag('linked');
   const { Person, Linked } = env();

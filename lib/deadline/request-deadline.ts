@@ -20,7 +20,8 @@ export class RequestDeadline {
   /** Wall-clock time (ms since the epoch) the budget runs out; `undefined` until the first operation. */
   private expires: number | undefined;
   private sent = false;
-  private readonly inFlight = new Set<InFlightWrite>();
+  /** Made by the request's first gated write (most requests have none). */
+  private inFlight: Set<InFlightWrite> | undefined;
 
   constructor(
     /** The budget, in milliseconds (`MongoRestOptions.databaseTimeoutMS`). */
@@ -59,14 +60,15 @@ export class RequestDeadline {
 
   /** True once a write of this request may have reached the server (settled or still running). */
   get writeSent(): boolean {
-    if (!this.sent) for (const write of this.inFlight) if (write.reached()) this.sent = true;
+    if (!this.sent && this.inFlight) for (const write of this.inFlight) if (write.reached()) this.sent = true;
     return this.sent;
   }
 
   /** Tracks a running write until the returned function is called (when it settles). */
   track(write: InFlightWrite): () => void {
-    this.inFlight.add(write);
-    return () => this.inFlight.delete(write);
+    const inFlight = (this.inFlight ??= new Set());
+    inFlight.add(write);
+    return () => inFlight.delete(write);
   }
 
   /**
@@ -75,10 +77,10 @@ export class RequestDeadline {
    * be decided now and stays true. Returns whether any write of the request may have been sent.
    */
   freeze(): boolean {
-    for (const write of this.inFlight) {
+    for (const write of this.inFlight ?? []) {
       if (write.reached() || !write.cancel()) this.sent = true;
     }
-    this.inFlight.clear();
+    this.inFlight?.clear();
     return this.sent;
   }
 

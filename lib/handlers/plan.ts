@@ -32,7 +32,7 @@ export interface ReadPlan {
   /** The database sort: `_order_by` (or the cursor's keys) with `_id` as the tie-breaker; `undefined`: unordered. */
   order: Record<string, 1 | -1> | undefined;
   /** Internal names of the fields output (`getFields`, once). */
-  fields: string[];
+  fields: readonly string[];
   /** What the query loads; `undefined`: whole documents. */
   projection: Record<string, 1> | undefined;
   /** `_count`: the envelope carries `total`. */
@@ -60,12 +60,16 @@ function listPlan(
   sort: SortKey[],
   cursor: CursorRequest | undefined,
   filter: Record<string, unknown>,
-  fields: string[],
+  fields: readonly string[],
   count: boolean,
 ): ReadPlan {
-  const projection = resource.projectionFor(fields);
-  // A cursor is made of the last document's ordered values: they are loaded even when not shown.
-  if (projection && cursor) for (const key of cursor.keys) projection[key.field] = 1;
+  let projection = resource.projectionFor(fields);
+  // A cursor is made of the last document's ordered values: they are loaded even when not shown (added
+  // to a copy: the projection may be shared, the default fields' is made once per class).
+  if (projection && cursor) {
+    projection = { ...projection };
+    for (const key of cursor.keys) projection[key.field] = 1;
+  }
   let order: Record<string, 1 | -1> | undefined;
   if (cursor) {
     order = {};

@@ -16,7 +16,7 @@ export interface Nesting {
   /** 0 for the resource the view serves (and its child resources), +1 per relation followed. */
   readonly depth: number;
   /** The fields of a nested resource, computed once per instance. */
-  fields?: string[] | Promise<string[]>;
+  fields?: readonly string[] | Promise<readonly string[]>;
 }
 
 const topLevel: Nesting = { nested: false, depth: 0 };
@@ -52,11 +52,11 @@ export function spawnChild(parent: Resource, Class: ResourceClass): Resource {
  * The internal names of the fields `resource` outputs in this request: `requestFields(ctx)` at the top
  * level; for a nested resource, its `getFields` without the client's `_fields` (which names top-level fields).
  */
-export function fieldsFor(resource: Resource, ctx: RequestContext): string[] | Promise<string[]> {
+export function fieldsFor(resource: Resource, ctx: RequestContext): readonly string[] | Promise<readonly string[]> {
   const state = resource[stateKey].nesting;
   if (!state?.nested) return requestFieldsOf(resource, ctx);
   // The default getFields without `_fields` is the default fields: no view of the context to build.
-  state.fields ??= resource.getFields === Resource.prototype.getFields ? [...resource.meta.fields] : Promise.resolve(resource.getFields(withoutFieldsParam(ctx)));
+  state.fields ??= resource.getFields === Resource.prototype.getFields ? resource.meta.fields : Promise.resolve(resource.getFields(withoutFieldsParam(ctx)));
   return state.fields;
 }
 

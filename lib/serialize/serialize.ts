@@ -18,6 +18,13 @@ export function serializeFields(
   related?: ReadonlyMap<string, unknown>,
 ): PlainDocument | Promise<PlainDocument> {
   const meta = resource.meta;
+  // The default fields without relations (the common item): their API names are the class's, made once.
+  if (fields === meta.fields && related === undefined && !meta.computesDefaults) {
+    const keys = meta.fieldKeys;
+    const out: PlainDocument = {};
+    for (let index = 0; index < fields.length; index++) out[keys[index]!] = storedValue(doc, fields[index]!);
+    return out;
+  }
   // Without a computed field to wait for, the output is made at once (no promise per document).
   if (!fields.some((field) => meta.computed.has(field) && !related?.has(field))) {
     const out: PlainDocument = {};
@@ -67,7 +74,7 @@ export function plainSerializer(resource: Resource, fields: readonly string[]): 
   if (Object.keys(resource.childDocumentResources).length > 0) return undefined;
   const related = resource.relatedResources;
   if (fields.some((field) => meta.computed.has(field) || (field !== 'id' && Object.hasOwn(related, field)))) return undefined;
-  const keys = fields.map((field) => meta.apiNames.get(field) ?? field);
+  const keys = fields === meta.fields ? meta.fieldKeys : fields.map((field) => meta.apiNames.get(field) ?? field);
   return (doc) => {
     const out: PlainDocument = {};
     for (let index = 0; index < fields.length; index++) out[keys[index]!] = storedValue(doc, fields[index]!);

@@ -105,8 +105,10 @@ export class ViewBinding {
   /** A resource instance serving the request `ctx`, under the request's database deadline. */
   newResource(ctx: RequestContext): Resource {
     const resource = new this.view.resource();
-    const parent = this.nesting ? parentScopeOf(ctx, this) : undefined;
-    resource[scopeKey] = { ...this.scope, deadline: requestDeadline(ctx, this.settings.databaseTimeoutMS), ...(parent ? { parent } : {}) };
+    const { permissions, databaseTimeoutMS } = this.scope;
+    const deadline = requestDeadline(ctx, databaseTimeoutMS);
+    // One literal of one shape (no spreads): made for every request.
+    resource[scopeKey] = this.nesting ? { permissions, databaseTimeoutMS, deadline, parent: parentScopeOf(ctx, this) } : { permissions, databaseTimeoutMS, deadline };
     return resource;
   }
 
