@@ -133,6 +133,9 @@ const refused: readonly [string, string][] = [
   ['1.00000000000000000001', IMPRECISE],
   ['123456789012345678901234567890.5', IMPRECISE],
   ['1e-400', IMPRECISE],
+  ['1E-400', IMPRECISE],
+  ['1.5e-400', IMPRECISE],
+  ['-2e-0400', IMPRECISE],
   ['"0.1234567890123456789"', IMPRECISE],
 ];
 
@@ -159,6 +162,13 @@ const deeper: readonly [string, string, Record<string, string>][] = [
     'free-form data under a key with an escaped quote, next to a string holding digits and an escaped quote',
     '{"extra": {"s": "x\\" 12345678901234567890 {", "q\\"k": [1, 12345678901234567890]}}',
     { 'extra.q"k.1': INTEGER_OUT_OF_RANGE },
+  ],
+  ['an array of numbers (underflow just before "]")', '{"scores": [1, 1E-400]}', { 'scores.1': IMPRECISE }],
+  ['a nested object (underflow before a newline)', '{"size": {"width": 2.5e-400\n}}', { 'size.width': IMPRECISE }],
+  [
+    'free-form data, next to strings that read like exponents (hex ids)',
+    '{"extra": {"id": "6b10e123", "n": 1e-400 , "m": "5e123"}}',
+    { 'extra.n': IMPRECISE },
   ],
   [
     'several places at once',

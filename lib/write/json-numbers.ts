@@ -10,8 +10,14 @@
 export const INTEGER_OUT_OF_RANGE = 'Must be an integer between -9007199254740991 and 9007199254740991 (send larger ones as strings).';
 export const IMPRECISE_NUMBER = 'Has more precision than a 64-bit number holds (send it as a string).';
 
-/** Sixteen digits (a decimal point may sit among them), or an exponent of three digits. */
-const mayNotRoundTrip = /[0-9.]{16}|[eE][+-]?[0-9]{3}/;
+/**
+ * Sixteen digits (a decimal point may sit among them), or an exponent of three digits or more. An
+ * exponent counts only as a number token writes it: after a digit and followed by what may end a number
+ * in JSON (whitespace, `,`, `}`, `]`, the end) — not inside a hex string such as an ObjectId
+ * (`"…5e123f…"`), which sent a third of ordinary create bodies through the full scan. Anything this
+ * lets through is scanned exactly; it only has to catch every number that may not round-trip.
+ */
+const mayNotRoundTrip = /[0-9.]{16}|[0-9][eE][+-]?[0-9]{3,}(?![^\s,}\]])/;
 /** The tokens the scan needs: strings (skipped whole), numbers, and the structural characters. */
 const tokens = /"(?:[^"\\]|\\.)*"|-?[0-9][-+.0-9eE]*|[{}[\],:]/g;
 const integerLiteral = /^-?[0-9]+$/;
