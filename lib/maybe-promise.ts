@@ -26,3 +26,16 @@ export function promiseOf<T>(run: () => MaybePromise<T> | PromiseLike<T>): Promi
     return Promise.reject(error);
   }
 }
+
+/** Whether `await value` would wait: an object or function with a callable `then` (any thenable, not only native promises). */
+export function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return (typeof value === 'object' || typeof value === 'function') && value !== null && typeof (value as { then?: unknown }).then === 'function';
+}
+
+/**
+ * `next(value)` at once for a plain value, and once it settles for a thenable — what `next(await value)`
+ * does, without a promise and a turn of the microtask queue when an app's hook answered at once.
+ */
+export function settleThen<T, R>(value: T | PromiseLike<T>, next: (settled: T) => MaybePromise<R>): MaybePromise<R> {
+  return isThenable(value) ? Promise.resolve(value).then(next) : next(value);
+}

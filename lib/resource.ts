@@ -13,7 +13,7 @@ import { RequestDeadline } from './deadline/request-deadline.js';
 import { runGatedWrite, writeOptions, type ClientSession } from './deadline/write-gate.js';
 import { isDatabaseUnavailable, withDeadline } from './http/database.js';
 import { requestState } from './http/request-state.js';
-import { andThen, promiseOf } from './maybe-promise.js';
+import { andThen, promiseOf, settleThen } from './maybe-promise.js';
 import type { JsonSchema } from './openapi/types.js';
 import type { OperatorSpec } from './query/operators.js';
 import { parsePage, splitList, firstValue, type PagePlan } from './query/params.js';
@@ -255,9 +255,11 @@ function overrides(resource: Resource, hook: keyof PermissionHooks): boolean {
  * Authorizes a write on `doc`: the resource's own hook first, then the view's (a related resource has
  * no view: its scope allows everything). Both must answer `true`; the first refusal is 403.
  */
-export async function authorizeWrite(resource: Resource, hook: WriteHook, ctx: RequestContext, doc: AnyDocument): Promise<void> {
-  if (overrides(resource, hook)) authorize(await resource[hook](ctx, doc));
-  authorize(await resource[scopeKey].permissions[hook](ctx, doc));
+export function authorizeWrite(resource: Resource, hook: WriteHook, ctx: RequestContext, doc: AnyDocument): MaybePromise<void> {
+  // A hook's answer is waited for only when it is a thenable: the defaults answer `true` at once, and
+  // the common write then makes no promise here.
+  const viewHook = () => settleThen(resource[scopeKey].permissions[hook](ctx, doc), authorize);
+  return overrides(resource, hook) ? settleThen(resource[hook](ctx, doc), (allowed) => (authorize(allowed), viewHook())) : viewHook();
 }
 
 /**

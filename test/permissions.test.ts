@@ -242,6 +242,34 @@ test('permission hooks are fail closed: only a literal true allows', async (t) =
   t.deepEqual((await stored(Post)).map((post) => post.title), ['p']);
 });
 
+test('write hooks answering with thenables that are not native promises are waited for: true allows, anything else refuses', async (t) => {
+  /** A promise library's thenable, settling on a later turn. */
+  const thenable = (settle: (resolve: (value: unknown) => void, reject: (error: unknown) => void) => void) =>
+    ({ then: (resolve: (value: unknown) => unknown, reject: (error: unknown) => unknown) => setImmediate(() => settle(resolve, reject)) }) as unknown as Promise<boolean>;
+  const cases: [string, () => Promise<boolean>, number][] = [
+    ['true', () => thenable((resolve) => resolve(true)), 0],
+    ['false', () => thenable((resolve) => resolve(false)), 403],
+    ['a rejection', () => thenable((_resolve, reject) => reject(new Error('hook failed'))), 500],
+  ];
+  for (const [name, hook, refusal] of cases) {
+    const Post = freshModel();
+    const [p] = (await Post.create([{ title: 'p', owner: 'alice' }])) as AnyDocument[];
+    const item = `/api/posts/${String(p!._id)}/`;
+    const { as } = serve(postView(Post, { hasAddPermission: hook, hasChangePermission: hook, hasDeletePermission: hook }));
+    const alice = as('alice');
+    const created = await alice.post('/api/posts/').send({ title: 'new' });
+    const updated = await alice.put(item).send({ title: 'changed' });
+    const deleted = await alice.delete(item);
+    if (refusal === 0) {
+      t.deepEqual([created.status, updated.status, deleted.status], [201, 200, 204], name);
+      t.deepEqual((await stored(Post)).map((post) => post.title), ['new'], name);
+    } else {
+      for (const response of [created, updated, deleted]) t.deepEqual([response.status, response.body], [refusal, refusal === 403 ? forbidden : internal], name);
+      t.deepEqual((await stored(Post)).map((post) => post.title), ['p'], name);
+    }
+  }
+});
+
 // ---- hasChangePermission / hasDeletePermission -----------------------------------------------------
 
 test('hasChangePermission sees the stored state before the change; a refusal is 403 and nothing is written', async (t) => {

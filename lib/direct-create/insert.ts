@@ -41,7 +41,9 @@ export async function createDocument(ctx: RequestContext, resource: Resource, da
   // What `createObject` does (eligible.ts: it is not overridden), up to the save.
   const doc = new resource.document(data) as AnyDocument;
   await resource.validateDocument(doc);
-  await authorizeWrite(resource, 'hasAddPermission', ctx, doc);
+  // A promise only when a permission hook answered with one.
+  const authorized = authorizeWrite(resource, 'hasAddPermission', ctx, doc);
+  if (authorized) await authorized;
   const inserted = await insertDirect(resource, plan, doc);
   if (inserted) return inserted;
   await resource.saveDocument(doc);

@@ -84,7 +84,8 @@ async function readStored(ctx: RequestContext, resource: Resource, pk: unknown):
 async function castValues(ctx: RequestContext, resource: Resource, input: Record<string, unknown>, allowed: ReadonlySet<string>): Promise<PlainDocument | undefined> {
   let data: PlainDocument;
   try {
-    ({ data } = await prepareUpdate(ctx, resource, input));
+    const prepared = prepareUpdate(ctx, resource, input);
+    ({ data } = prepared instanceof Promise ? await prepared : prepared);
   } catch (error) {
     if (error instanceof HttpError && error.status < 500) return undefined;
     throw error;

@@ -35,8 +35,11 @@ export async function create(
   const landed = attempt?.takeover && id !== undefined ? await createdEarlier(resource, id) : null;
   if (landed) return answerCreated(ctx, resource, resource, plainOf(landed), itemUrl);
   // The resource of the document's type (polymorphic collections), relations checked in batch.
-  const { target, data } = await prepareCreate(ctx, resource, await readJsonObject(ctx, body));
-  await target.validateRequest(ctx, data);
+  // Neither step waits on the common write: no await (each is a promise and a turn of the microtask queue).
+  const prepared = prepareCreate(ctx, resource, await readJsonObject(ctx, body));
+  const { target, data } = prepared instanceof Promise ? await prepared : prepared;
+  const checked = target.validateRequest(ctx, data);
+  if (checked !== undefined) await checked;
   if (id !== undefined) data._id = id;
   let doc: PlainDocument;
   try {

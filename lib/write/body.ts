@@ -5,9 +5,10 @@
  * (400 naming the path) and prototype-pollution keys removed. A body the app parsed earlier is reused.
  */
 import { BadRequest, PayloadTooLarge, UnsupportedMediaType } from '../errors.js';
+import { promiseOf } from '../maybe-promise.js';
 import type { RequestContext } from '../types.js';
 import { inexactNumbers } from './json-numbers.js';
-import { INVALID_JSON, assertUtf8Charset, readJsonText } from './raw-json.js';
+import { INVALID_JSON, assertUtf8Charset, readJsonText, type JsonText } from './raw-json.js';
 
 export { INVALID_JSON } from './raw-json.js';
 export const NOT_AN_OBJECT = 'JSON data must be an object.';
@@ -39,17 +40,24 @@ function declaredLength(ctx: RequestContext): number {
  * bytes (UTF-8, number precision) were up to that parser; while the stream is unread, whatever
  * `ctx.request.body` holds is a parser's placeholder (koa-bodyparser sets `{}` for types it skips).
  */
-export async function readJsonBody(ctx: RequestContext, options: BodyOptions): Promise<unknown> {
-  if (!hasBody(ctx)) throw new BadRequest(INVALID_JSON);
-  if (!ctx.is(jsonTypes)) throw new UnsupportedMediaType();
-  assertUtf8Charset(ctx);
-  if (declaredLength(ctx) > options.limit) throw new PayloadTooLarge(options.limit);
-  if (ctx.req.readableEnded) {
-    const parsed: unknown = ctx.request.body;
-    if (parsed === '' || parsed === undefined) throw new BadRequest(INVALID_JSON);
-    return sanitize(parsed, undefined, 0);
-  }
-  const read = await readJsonText(ctx, options.limit);
+export function readJsonBody(ctx: RequestContext, options: BodyOptions): Promise<unknown> {
+  // One promise for the read (no async layers around it: each would add a promise and a turn of the microtask queue).
+  return promiseOf(() => {
+    if (!hasBody(ctx)) throw new BadRequest(INVALID_JSON);
+    if (!ctx.is(jsonTypes)) throw new UnsupportedMediaType();
+    assertUtf8Charset(ctx);
+    if (declaredLength(ctx) > options.limit) throw new PayloadTooLarge(options.limit);
+    if (ctx.req.readableEnded) {
+      const parsed: unknown = ctx.request.body;
+      if (parsed === '' || parsed === undefined) throw new BadRequest(INVALID_JSON);
+      return sanitize(parsed, undefined, 0);
+    }
+    return readJsonText(ctx, options.limit).then((read) => acceptJson(ctx, read));
+  });
+}
+
+/** The body read from the stream, sanitized and its numbers checked, kept as `ctx.request.body`. */
+function acceptJson(ctx: RequestContext, read: JsonText | undefined): unknown {
   if (read === undefined) throw new BadRequest(INVALID_JSON);
   const body = sanitize(read.value, undefined, 0);
   const inexact = inexactNumbers(read.text);
@@ -63,8 +71,11 @@ export async function readJsonBody(ctx: RequestContext, options: BodyOptions): P
 }
 
 /** Reads the body and requires a JSON object. */
-export async function readJsonObject(ctx: RequestContext, options: BodyOptions): Promise<Record<string, unknown>> {
-  const body = await readJsonBody(ctx, options);
+export function readJsonObject(ctx: RequestContext, options: BodyOptions): Promise<Record<string, unknown>> {
+  return readJsonBody(ctx, options).then(requireObject);
+}
+
+function requireObject(body: unknown): Record<string, unknown> {
   if (body === null || typeof body !== 'object' || Array.isArray(body)) throw new BadRequest(NOT_AN_OBJECT);
   return body as Record<string, unknown>;
 }

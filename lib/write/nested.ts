@@ -31,7 +31,7 @@ import { readByIds } from '../query/read-by-ids.js';
 import { directReadable, findByIdsDirect } from '../query/direct-read.js';
 import { discriminatorKeyOf } from '../serialize/children.js';
 import { spawnRelated } from '../serialize/instances.js';
-import type { AnyDocument, AnyModel, PlainDocument, RequestContext } from '../types.js';
+import type { AnyDocument, AnyModel, MaybePromise, PlainDocument, RequestContext } from '../types.js';
 import { toInternalData } from './input.js';
 import { numberValueProblems } from './number-values.js';
 
@@ -98,9 +98,14 @@ const pendingWrites = new WeakMap<Resource, { entries: StagedWrite[]; done?: Pro
  * referenced documents exist, turns nested objects of `saveRelatedFields` into ids (staging their
  * documents), translates embedded sub-documents. Throws a 400 with every field error found.
  */
-export async function prepareRelatedInput(ctx: RequestContext, resource: Resource, data: PlainDocument): Promise<PlainDocument> {
+export function prepareRelatedInput(ctx: RequestContext, resource: Resource, data: PlainDocument): MaybePromise<PlainDocument> {
   const plan = inputPlan(resource);
+  // No relation in the body (the common write): `data` at once, no promise.
   if (!plan.some((relation) => Object.hasOwn(data, relation.field))) return data;
+  return prepareRelations(ctx, resource, data);
+}
+
+async function prepareRelations(ctx: RequestContext, resource: Resource, data: PlainDocument): Promise<PlainDocument> {
   const run: Run = { ctx, errors: {}, staged: [] };
   await prepareLevel(run, resource, [{ data, prefix: '' }], 0);
   if (Object.keys(run.errors).length > 0) throw new BadRequest({ 'field-errors': run.errors });

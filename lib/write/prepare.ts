@@ -8,7 +8,8 @@ import { BadRequest } from '../errors.js';
 import { apiPath } from '../http/field-errors.js';
 import type { Resource } from '../resource.js';
 import { createTarget, updateTarget } from '../serialize/children.js';
-import type { AnyDocument, PlainDocument, RequestContext } from '../types.js';
+import { andThen } from '../maybe-promise.js';
+import type { AnyDocument, MaybePromise, PlainDocument, RequestContext } from '../types.js';
 import { toInternalData } from './input.js';
 import { dropDiscriminatorKey, prepareRelatedInput } from './nested.js';
 import { numberValueProblems } from './number-values.js';
@@ -20,33 +21,35 @@ export interface PreparedWrite {
   data: PlainDocument;
 }
 
-/** POST: the type comes from the discriminator key (or the defaults); 400 on an unknown type or bad relation. */
-export async function prepareCreate(ctx: RequestContext, resource: Resource, body: Record<string, unknown>): Promise<PreparedWrite> {
+/**
+ * POST: the type comes from the discriminator key (or the defaults); 400 on an unknown type or bad
+ * relation. Given at once (a promise only when relations are checked): the common write waits for nothing here.
+ */
+export function prepareCreate(ctx: RequestContext, resource: Resource, body: Record<string, unknown>): MaybePromise<PreparedWrite> {
   const target = createTarget(resource, body);
-  return { target, data: await prepareData(ctx, target, body, 'create') };
+  return andThen(prepareData(ctx, target, body, 'create'), (data) => ({ target, data }));
 }
 
 /**
  * PUT: the type is the stored document's (`doc`); without `doc` (bulk updates, whose documents may be
  * of several types) the resource itself translates the body.
  */
-export async function prepareUpdate(
-  ctx: RequestContext,
-  resource: Resource,
-  body: Record<string, unknown>,
-  doc?: AnyDocument,
-): Promise<PreparedWrite> {
+export function prepareUpdate(ctx: RequestContext, resource: Resource, body: Record<string, unknown>, doc?: AnyDocument): MaybePromise<PreparedWrite> {
   const target = doc ? updateTarget(resource, doc) : resource;
-  return { target, data: await prepareData(ctx, target, body, 'update') };
+  return andThen(prepareData(ctx, target, body, 'update'), (data) => ({ target, data }));
 }
 
-async function prepareData(ctx: RequestContext, target: Resource, body: Record<string, unknown>, write: 'create' | 'update'): Promise<PlainDocument> {
+function prepareData(ctx: RequestContext, target: Resource, body: Record<string, unknown>, write: 'create' | 'update'): MaybePromise<PlainDocument> {
   const data = toInternalData(target.meta, body);
   dropDiscriminatorKey(target.document, data);
   // Nested views (lib/nesting/): the parent comes from the URL, a body naming another one is a 400.
   const parent = takeParentField(target, data);
-  const prepared = await prepareRelatedInput(ctx, target, data);
-  if (write === 'create') setParentField(prepared, parent);
+  return andThen(prepareRelatedInput(ctx, target, data), (prepared) => checkedData(target, prepared, write === 'create' ? parent : undefined));
+}
+
+/** The prepared data with the URL's parent set (creates in a nested view), its number values checked. */
+function checkedData(target: Resource, prepared: PlainDocument, parent: ReturnType<typeof takeParentField>): PlainDocument {
+  setParentField(prepared, parent);
   // After the relations: embedded sub-documents are in internal names now, saved ones are ids.
   const problems = numberValueProblems(target.meta.schema, prepared);
   if (Object.keys(problems).length > 0) {

@@ -9,6 +9,7 @@ import { pipeline } from 'node:stream';
 import zlib from 'node:zlib';
 import getRawBody from 'raw-body';
 import { BadRequest, HttpError, PayloadTooLarge, UnsupportedMediaType } from '../errors.js';
+import { promiseOf } from '../maybe-promise.js';
 import type { RequestContext } from '../types.js';
 
 export const INVALID_JSON = 'The request contains invalid JSON.';
@@ -58,17 +59,26 @@ function decodedStream(ctx: RequestContext): Readable {
 /** Strict decoding: a byte sequence that is not UTF-8 throws instead of becoming U+FFFD. A BOM is dropped. */
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
+/** A body's JSON text and its value. */
+export interface JsonText {
+  value: unknown;
+  text: string;
+}
+
 /** Reads and parses the body (the stream must be unread); `undefined` for an empty body. */
-export async function readJsonText(ctx: RequestContext, limit: number): Promise<{ value: unknown; text: string } | undefined> {
-  const stream = decodedStream(ctx);
-  const encoding = ctx.get('Content-Encoding').trim().toLowerCase();
-  const declared = encoding === '' || encoding === 'identity' ? ctx.get('Content-Length') : '';
-  let bytes: Buffer;
-  try {
-    bytes = await getRawBody(stream, { limit, length: declared === '' ? undefined : declared });
-  } catch (error) {
-    throw translateReadError(ctx, error, limit);
-  }
+export function readJsonText(ctx: RequestContext, limit: number): Promise<JsonText | undefined> {
+  return promiseOf(() => {
+    const stream = decodedStream(ctx);
+    const encoding = ctx.get('Content-Encoding').trim().toLowerCase();
+    const declared = encoding === '' || encoding === 'identity' ? ctx.get('Content-Length') : '';
+    return getRawBody(stream, { limit, length: declared === '' ? undefined : declared }).then(parseJsonBytes, (error: unknown) => {
+      throw translateReadError(ctx, error, limit);
+    });
+  });
+}
+
+/** Strict UTF-8, then JSON: 400 for bytes that are not UTF-8 or text that is not JSON; `undefined` when blank. */
+function parseJsonBytes(bytes: Buffer): JsonText | undefined {
   let text: string;
   try {
     text = utf8.decode(bytes);
