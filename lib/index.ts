@@ -8,9 +8,9 @@ export {
   Resource,
   type ResourceClass,
   type ObjectsPage,
-  type PermissionHooks,
   type GetObjectOptions,
 } from './resource.js';
+export type { PermissionHooks } from './resource/scope.js';
 export type { AliasFunction, ViewAliases } from './aliases/aliases.js';
 export { ResourceView, type ResourceViewClass, type ModelOf, type MongoRestState } from './view.js';
 export {

@@ -3,29 +3,26 @@
  * Configuration is declared as class fields on a subclass; the methods are the override points apps
  * hook into. A fresh instance serves each request.
  */
-import { isDeepStrictEqual } from 'node:util';
 import type mongoose from 'mongoose';
-import { Forbidden, NotFound, PreconditionFailed } from './errors.js';
+import { NotFound, PreconditionFailed } from './errors.js';
 import { changedMeanwhile } from './write/concurrency.js';
-import { bumpVersion, isGuarded, isStaleSave, versionKeyOf } from './versioning/version.js';
+import { bumpVersion, isGuarded, isStaleSave } from './versioning/version.js';
 import { duplicateConflict, duplicateFields, isDuplicateKeyError, sharedUniqueValues } from './write/duplicates.js';
 import { RequestDeadline } from './deadline/request-deadline.js';
 import { runGatedWrite, writeOptions, type ClientSession } from './deadline/write-gate.js';
-import { isDatabaseUnavailable, withDeadline } from './http/database.js';
-import { requestState } from './http/request-state.js';
-import { andThen, promiseOf, settleThen } from './maybe-promise.js';
+import { andThen, promiseOf } from './maybe-promise.js';
 import type { JsonSchema } from './openapi/types.js';
 import type { OperatorSpec } from './query/operators.js';
-import { parsePage, splitList, firstValue, type PagePlan } from './query/params.js';
+import { parsePage, type PagePlan } from './query/params.js';
 import { andInto } from './query/conditions.js';
-import { isPlainObject } from './guards.js';
-import { callQueryHook, isQuery } from './query/thenable.js';
-import { directReadable, findOneDirect } from './query/direct-read.js';
+import { isQuery } from './query/thenable.js';
+import { authorizeWrite, narrowForReader } from './resource/permissions.js';
+import { defaultProjections, projectionOf } from './resource/projections.js';
+import { getObjectDirect, getObjectQueried, readsDirectly, runTimed } from './resource/reads.js';
+import { fieldsOnce, parsedFor, requestedFields, requestFieldsOf } from './resource/request-fields.js';
+import { openScope, scopeKey, stateKey, type InstanceState, type PermissionHooks, type RequestScope } from './resource/scope.js';
 import { metaOf, type ResourceMeta } from './resource-meta.js';
-import type { ParentScope } from './nesting/lookup.js';
-import { polymorphicProjection } from './serialize/children.js';
-import type { Nesting } from './serialize/instances.js';
-import { serializeOne, serializePage, type ResolvedRelations } from './serialize/related.js';
+import { serializeOne, serializePage } from './serialize/related.js';
 import { assertFiniteNumbers } from './write/finite.js';
 import { flushRelatedWrites } from './write/nested.js';
 import type { FieldOption, OrderingOption, ResourceCheck, SaveRelatedOption } from './typing/check.js';
@@ -82,140 +79,6 @@ export interface ObjectsPage {
 }
 
 /**
- * The document permission hooks (SPEC §3), declared by both `Resource` (rules that hold wherever its
- * documents are read or written) and `ResourceView` (rules of one endpoint); every lookup goes through them.
- */
-export interface PermissionHooks {
-  hasReadPermission(ctx: RequestContext, query: AnyQuery): MaybePromise<AnyQuery>;
-  hasAddPermission(ctx: RequestContext, doc: AnyDocument): MaybePromise<boolean>;
-  hasChangePermission(ctx: RequestContext, doc: AnyDocument): MaybePromise<boolean>;
-  hasDeletePermission(ctx: RequestContext, doc: AnyDocument): MaybePromise<boolean>;
-}
-
-/** Per-request wiring set by the view: permission hooks and the database deadline. */
-export interface RequestScope {
-  permissions: PermissionHooks;
-  databaseTimeoutMS: number;
-  /**
-   * The request's database budget, shared by every resource instance serving it. Absent outside a
-   * request (a resource used on its own): each operation then gets `databaseTimeoutMS` of its own.
-   */
-  deadline?: RequestDeadline;
-  /** A nested view's request (lib/nesting/): every lookup is narrowed to the parent's children. */
-  parent?: ParentScope;
-}
-
-/**
- * `hasReadPermission` hooks that narrow nothing (the defaults of `ResourceView` and of a related
- * resource's scope): a lookup through them reads the queryset itself, so it may take the direct read.
- */
-export const passThroughReadHooks = new WeakSet<object>();
-
-const openScope: RequestScope = {
-  permissions: {
-    hasReadPermission: (_ctx, query) => query,
-    hasAddPermission: () => true,
-    hasChangePermission: () => true,
-    hasDeletePermission: () => true,
-  },
-  databaseTimeoutMS: 2000,
-};
-passThroughReadHooks.add(openScope.permissions.hasReadPermission);
-
-/**
- * Key of the per-request scope on a Resource instance. A string, not a symbol, and no private members on
- * Resource: an app exporting a function that returns a Resource subclass compiles with `declaration: true`
- * (TypeScript cannot name symbol keys or private members of a class expression in a .d.ts).
- */
-export const scopeKey = '__mongorestScope';
-
-/**
- * Key of what a Resource instance keeps while it serves a request (internal; a string for the same
- * reason as `scopeKey`). Kept on the instance rather than in module WeakMaps keyed by it: an instance
- * lives for one request, and a WeakMap entry per request is costly for V8's young-generation GC.
- */
-export const stateKey = '__mongorestState';
-
-/** What a resource instance parsed of the request it serves, each computed once: `_skip`/`_limit` and the fields. */
-interface ParsedRequest {
-  /**
-   * The request these belong to, by number (requestNumber). Not the context itself: an instance pointing
-   * back at its request's context made V8 carry whole requests through minor GCs (docs/performance.md).
-   */
-  request: number;
-  page?: { plan: PagePlan | undefined };
-  fields?: readonly string[];
-}
-
-/** What a resource instance keeps while it serves (see `stateKey`); each module owns its entry. */
-export interface InstanceState {
-  parsed?: ParsedRequest;
-  /** serialize/instances.ts: how deep a related or child instance sits in the response. */
-  nesting?: Nesting;
-  /** serialize/related.ts: the requested fields with a related resource, for the fields asked last. */
-  relationFields?: { fields: readonly string[]; relations: string[] };
-  /** serialize/related.ts: the relation outputs of the documents this instance serialized in batch. */
-  resolved?: ResolvedRelations;
-}
-
-/** A number for the request `ctx`, the same on every call with that context. */
-function requestNumber(ctx: RequestContext): number {
-  return requestState(ctx).number;
-}
-
-/**
- * `resource.requestFields(ctx)`, as the array itself when it can be had without waiting (neither
- * `requestFields` overridden nor `getFields` asynchronous) — the common case, which then costs no turn
- * of the microtask queue per step of the request — else as the promise.
- */
-export function requestFieldsOf(resource: Resource, ctx: RequestContext): readonly string[] | Promise<readonly string[]> {
-  // An override's promise made native (it may be any thenable): maybe-promise.ts tells values by `instanceof Promise`.
-  if (resource.requestFields !== Resource.prototype.requestFields) return Promise.resolve(resource.requestFields(ctx));
-  return fieldsOnce(resource, ctx);
-}
-
-/**
- * `getFields(ctx)`, computed once per request (the body of the default `requestFields`). With the
- * default `getFields` and no `_fields`, it is the resource's default list itself (`meta.fields`, frozen),
- * not a copy: what is derived from it (projection, output keys) is then cached per class.
- */
-function fieldsOnce(resource: Resource, ctx: RequestContext): readonly string[] | Promise<readonly string[]> {
-  const parsed = parsedFor(resource, ctx);
-  if (parsed.fields) return parsed.fields;
-  const fields = resource.getFields === Resource.prototype.getFields ? requestedFields(resource.meta, ctx) : resource.getFields(ctx);
-  if (!Array.isArray(fields)) return Promise.resolve(fields).then((resolved) => (parsed.fields = resolved));
-  parsed.fields = fields;
-  return fields;
-}
-
-/**
- * The internal names `_fields` asks for (API names; `_all` adds the optional fields; unknown names are
- * ignored; an empty `_fields=` is absent): `meta.fields` itself when it names none.
- */
-function requestedFields(meta: ResourceMeta, ctx: RequestContext): readonly string[] {
-  const requested = splitList(firstValue(ctx.query._fields));
-  if (requested.length === 0) return meta.fields;
-  if (requested.includes('_all')) return [...meta.fields, ...meta.optionalFields];
-  const wanted = new Set<string>();
-  for (const api of requested) {
-    const internal = meta.byApiName.get(api);
-    if (internal !== undefined) wanted.add(internal);
-  }
-  return [...meta.fields, ...meta.optionalFields].filter((field) => wanted.has(field));
-}
-
-function parsedFor(resource: Resource, ctx: RequestContext): ParsedRequest {
-  const request = requestNumber(ctx);
-  const state = resource[stateKey];
-  let parsed = state.parsed;
-  if (parsed?.request !== request) {
-    parsed = { request };
-    state.parsed = parsed;
-  }
-  return parsed;
-}
-
-/**
  * A save whose filter matched nothing: 412 when If-Match made it conditional (the version moved on
  * between the check and the save), 404 when the document is gone, else 409: another request changed it
  * since it was loaded (write/concurrency.ts).
@@ -233,61 +96,6 @@ async function staleSaveError(resource: Resource, doc: AnyDocument): Promise<unk
  */
 function untyped(resource: object): Resource {
   return resource as Resource;
-}
-
-/** Permission hooks answer `true` to allow; anything else (false, undefined) refuses: fail closed. */
-function authorize(allowed: boolean): void {
-  if (allowed !== true) throw new Forbidden();
-}
-
-/** The write hooks, shared by Resource and ResourceView. */
-export type WriteHook = 'hasAddPermission' | 'hasChangePermission' | 'hasDeletePermission';
-
-/**
- * Whether `resource` overrides a permission hook. The defaults allow everything, so a resource that
- * keeps them costs nothing: no call, no await, no filter snapshot.
- */
-function overrides(resource: Resource, hook: keyof PermissionHooks): boolean {
-  return resource[hook] !== Resource.prototype[hook];
-}
-
-/**
- * Authorizes a write on `doc`: the resource's own hook first, then the view's (a related resource has
- * no view: its scope allows everything). Both must answer `true`; the first refusal is 403.
- */
-export function authorizeWrite(resource: Resource, hook: WriteHook, ctx: RequestContext, doc: AnyDocument): MaybePromise<void> {
-  // A hook's answer is waited for only when it is a thenable: the defaults answer `true` at once, and
-  // the common write then makes no promise here.
-  const viewHook = () => settleThen(resource[scopeKey].permissions[hook](ctx, doc), authorize);
-  return overrides(resource, hook) ? settleThen(resource[hook](ctx, doc), (allowed) => (authorize(allowed), viewHook())) : viewHook();
-}
-
-/**
- * The queryset narrowed for the reader: the resource's `hasReadPermission` first (the rule that holds
- * wherever its documents are read), then the view's, which sees the query already narrowed. Both narrow:
- * if the view's hook replaced one of the resource's conditions (`query.where({ owner })` on a key the
- * resource set replaces it), the resource's conditions are ANDed back in.
- */
-async function narrowForReader(resource: Resource, ctx: RequestContext, base: AnyQuery): Promise<AnyQuery> {
-  const { permissions } = resource[scopeKey];
-  const viewHook = (query: AnyQuery) => permissions.hasReadPermission(ctx, query);
-  if (!overrides(resource, 'hasReadPermission')) return callQueryHook(base, 'hasReadPermission', viewHook);
-  const narrowed = await callQueryHook(base, `${resource.meta.name}.hasReadPermission`, (query) => resource.hasReadPermission(ctx, query));
-  // A copy: Mongoose merges later `where` objects into the filter's nested objects in place.
-  const own = copyFilter(narrowed.getFilter());
-  const query = await callQueryHook(narrowed, 'hasReadPermission', viewHook);
-  const filter = query.getFilter();
-  if (!Object.keys(own).every((key) => isDeepStrictEqual(filter[key], own[key]))) query.and([own]);
-  return query;
-}
-
-/** A copy of a filter's objects and arrays; leaf values (ObjectId, Date, RegExp…) are shared. */
-function copyFilter<T>(value: T): T {
-  if (Array.isArray(value)) return value.map(copyFilter) as T;
-  if (!isPlainObject(value)) return value;
-  const copy: Record<string, unknown> = {};
-  for (const [key, item] of Object.entries(value)) copy[key] = copyFilter(item);
-  return copy as T;
 }
 
 export interface GetObjectOptions {
@@ -725,106 +533,6 @@ export class Resource<M extends AnyModel = AnyModel, Self extends ResourceCheck<
       throw duplicateConflict(this.meta, await duplicateFields(error, this.meta, doc, (operation) => this.run(operation)));
     }
   }
-}
-
-/** The default `projectionFor`: what loads `fields` (all of a document when a computed field is among them). */
-function projectionOf(resource: Resource, fields: readonly string[]): Record<string, 1> | undefined {
-  const meta = resource.meta;
-  if (fields.some((field) => meta.computed.has(field))) return undefined;
-  // Every stored path wanted (the default fields) of a single-type collection: a projection would only
-  // cost the server work. (Polymorphic collections keep theirs: child types have paths of their own.)
-  const wanted = new Set(fields);
-  const polymorphic = Object.keys(resource.childDocumentResources).length > 0;
-  if (!polymorphic && meta.storedPaths.every((path) => wanted.has(path))) return undefined;
-  const projection: Record<string, 1> = { _id: 1 };
-  for (const field of fields) if (field !== 'id') projection[field] = 1;
-  // Polymorphic collections keep the discriminator key and the paths of the child resources.
-  return polymorphicProjection(resource, projection);
-}
-
-/** The projections of a class's default fields: of a page (`projectionFor`) and of one document (`itemProjection`). */
-interface DefaultProjections {
-  readonly projection: Readonly<Record<string, 1>> | undefined;
-  readonly item: Readonly<Record<string, 1>> | undefined;
-}
-
-/** Per Resource class, like the meta (its fields, child resources and schema are the class's). */
-const defaultProjectionCache = new WeakMap<object, DefaultProjections>();
-
-function defaultProjections(resource: Resource): DefaultProjections {
-  let cached = defaultProjectionCache.get(resource.constructor);
-  if (!cached) {
-    const projection = projectionOf(resource, resource.meta.fields);
-    const item = withVersionKey(resource, projection);
-    cached = { projection: projection && Object.freeze(projection), item: item && Object.freeze(item) };
-    defaultProjectionCache.set(resource.constructor, cached);
-  }
-  return cached;
-}
-
-/** What a read of one document loads: the projection of `fields` plus the version key, which is the item's ETag (versioning/conditional.ts); `undefined`: whole. */
-function itemProjection(resource: Resource, fields: readonly string[]): Record<string, 1> | undefined {
-  if (fields === resource.meta.fields && resource.projectionFor === Resource.prototype.projectionFor) return defaultProjections(resource).item;
-  return withVersionKey(resource, resource.projectionFor(fields));
-}
-
-function withVersionKey(resource: Resource, projection: Record<string, 1> | undefined): Record<string, 1> | undefined {
-  const versionKey = versionKeyOf(resource.document);
-  return projection && versionKey !== undefined ? { ...projection, [versionKey]: 1 } : projection;
-}
-
-/** `getObject`'s read straight from the collection (`readsDirectly`). */
-function getObjectDirect(resource: Resource, pk: unknown, fields: readonly string[]): Promise<PlainDocument | null> {
-  const projection = itemProjection(resource, fields);
-  return runTimed(resource, (maxTimeMS) => findOneDirect(resource.document, pk, projection, maxTimeMS));
-}
-
-/** `getObject` through the resource's readable query: the Mongoose document for a write, lean for a read. */
-async function getObjectQueried(resource: Resource, ctx: RequestContext, pk: unknown, options: GetObjectOptions): Promise<PlainDocument | AnyDocument | null> {
-  const query = await resource.readableQuery(ctx, { _id: pk });
-  if (options.forWrite) return resource.run(query.findOne()) as Promise<AnyDocument | null>;
-  const projection = itemProjection(resource, await resource.requestFields(ctx));
-  if (projection) query.select(projection);
-  return resource.run(query.findOne().lean()) as Promise<PlainDocument | null>;
-}
-
-/**
- * Starts a read with the time left as its `maxTimeMS` (`undefined`: no deadline) and waits for it under
- * the request's deadline: 503 instead of a hang when the database is not there.
- */
-export function runTimed<T>(resource: Resource, start: (maxTimeMS: number | undefined) => PromiseLike<T>): Promise<T> {
-  const deadline = resource.deadline;
-  const remaining = deadline.remainingMS();
-  if (remaining <= 0) return Promise.reject(deadline.unavailable());
-  const mapError = (error: unknown) => (isDatabaseUnavailable(error) ? deadline.unavailable() : error);
-  // At least 1: maxTimeMS(0) would mean "no limit".
-  const maxTimeMS = Number.isFinite(remaining) ? Math.max(1, Math.floor(remaining)) : undefined;
-  let operation: PromiseLike<T>;
-  try {
-    operation = start(maxTimeMS);
-  } catch (error) {
-    return Promise.reject(mapError(error));
-  }
-  // One promise per read: the deadline's, which rejects with the mapped error.
-  return withDeadline(operation, remaining, mapError);
-}
-
-/**
- * Whether a lean read may skip the Mongoose Query (query/direct-read.ts): the resource keeps the
- * default `getQueryset`, `readableQuery`, `hasReadPermission` and `run`, the view's `hasReadPermission` narrows nothing, the view is not
- * nested, and the model's Query would send the plain command.
- */
-export function readsDirectly(resource: Resource, op: 'find' | 'findOne'): boolean {
-  const scope = resource[scopeKey];
-  return (
-    resource.getQueryset === Resource.prototype.getQueryset &&
-    resource.readableQuery === Resource.prototype.readableQuery &&
-    resource.hasReadPermission === Resource.prototype.hasReadPermission &&
-    resource.run === Resource.prototype.run &&
-    scope.parent === undefined &&
-    passThroughReadHooks.has(scope.permissions.hasReadPermission) &&
-    directReadable(resource.document, op)
-  );
 }
 
 /** Detaches the write's session from the document once the write settles (Mongoose keeps it otherwise). */

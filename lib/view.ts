@@ -9,7 +9,8 @@ import type { MethodPermissions } from './auth/roles.js';
 import type { ViewAliases } from './aliases/aliases.js';
 import type { Action } from './actions/action.js';
 import type { MethodMarker, MethodName } from './methods.js';
-import { passThroughReadHooks, type AnyResource, type Resource, type UntypedResource } from './resource.js';
+import type { AnyResource, Resource, UntypedResource } from './resource.js';
+import { passThroughReadHooks } from './resource/scope.js';
 import type { MaybePromise, RequestContext } from './types.js';
 import type { DocumentOf, QueryOf } from './typing/model.js';
 

@@ -23,7 +23,8 @@
  * hooks is not marked as saved afterwards (the answer is built from the inserted object).
  */
 import { isScalar, plainOf } from '../handlers/shared.js';
-import { authorizeWrite, type Resource } from '../resource.js';
+import { type Resource } from '../resource.js';
+import { authorizeWrite } from '../resource/permissions.js';
 import { writeOptions, type ClientSession } from '../deadline/write-gate.js';
 import type { AnyDocument, PlainDocument, RequestContext } from '../types.js';
 import { duplicateConflict, duplicateFields, isDuplicateKeyError } from '../write/duplicates.js';

@@ -4,7 +4,7 @@
  * (its overrides, its model's middleware and schema) and per path written.
  */
 import type { Resource } from '../resource.js';
-import { scopeKey } from '../resource.js';
+import { scopeKey } from '../resource/scope.js';
 import type { AnyModel } from '../types.js';
 import { versionKeyOf } from '../versioning/version.js';
 import { hasAppMiddleware } from '../model-hooks.js';

@@ -11,7 +11,8 @@ import { parseAfter, type CursorRequest } from '../query/cursor.js';
 import { buildFilter } from '../query/filters.js';
 import { parseOrdering, wantsCount, type PagePlan, type SortKey } from '../query/params.js';
 import { andThen } from '../maybe-promise.js';
-import { requestFieldsOf, type Resource } from '../resource.js';
+import { type Resource } from '../resource.js';
+import { requestFieldsOf } from '../resource/request-fields.js';
 import type { RequestContext } from '../types.js';
 import { filterTargetOf } from './shared.js';
 

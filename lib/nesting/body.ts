@@ -6,7 +6,8 @@
  */
 import { BadRequest } from '../errors.js';
 import { isPlainObject } from '../guards.js';
-import { scopeKey, type Resource } from '../resource.js';
+import { type Resource } from '../resource.js';
+import { scopeKey } from '../resource/scope.js';
 import type { PlainDocument } from '../types.js';
 import type { ParentScope } from './lookup.js';
 

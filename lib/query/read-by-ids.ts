@@ -5,7 +5,8 @@
  * related documents of a page (serialize/related.ts) and the existence check of written references
  * (write/nested.ts).
  */
-import { readsDirectly, runTimed, type Resource } from '../resource.js';
+import { type Resource } from '../resource.js';
+import { readsDirectly, runTimed } from '../resource/reads.js';
 import type { PlainDocument, RequestContext } from '../types.js';
 import { findByIdsDirect } from './direct-read.js';
 import { anyOfIds } from './ids.js';

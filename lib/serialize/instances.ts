@@ -4,7 +4,9 @@
  * (one per discriminator of a polymorphic collection). Each remembers how deep it is nested and whether
  * it answers the client's `_fields` (top level) or outputs its own default fields (nested).
  */
-import { Resource, requestFieldsOf, scopeKey, stateKey, type ResourceClass } from '../resource.js';
+import { Resource, type ResourceClass } from '../resource.js';
+import { requestFieldsOf } from '../resource/request-fields.js';
+import { scopeKey, stateKey } from '../resource/scope.js';
 import type { RequestContext } from '../types.js';
 
 /** Relations nested deeper than this are output as they are stored (ids), which ends reference cycles. */

@@ -7,7 +7,8 @@
 import { BadRequest, Conflict, HttpError } from '../errors.js';
 import { isPlainObject, isValidationError } from '../guards.js';
 import { apiPath, fieldErrorsOf } from '../http/field-errors.js';
-import { authorizeWrite, type Resource, type ResourceClass } from '../resource.js';
+import { type Resource, type ResourceClass } from '../resource.js';
+import { authorizeWrite } from '../resource/permissions.js';
 import type { ResourceMeta } from '../resource-meta.js';
 import { spawnChild } from '../serialize/instances.js';
 import type { AnyDocument, RequestContext } from '../types.js';
