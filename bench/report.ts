@@ -34,7 +34,18 @@ export interface ScenarioReport {
    * koa-mongorest against the others, absent when either side had failures. Throughput (req/s): > 1 means
    * koa-mongorest is faster. CPU per request (the headline): > 1 means koa-mongorest costs more.
    */
-  ratios: { libraryVsBaseline?: number; libraryVsPeer?: number; cpuVsBaseline?: number; cpuVsPeer?: number };
+  ratios: {
+    libraryVsBaseline?: number;
+    libraryVsPeer?: number;
+    cpuVsBaseline?: number;
+    cpuVsPeer?: number;
+    /**
+     * The lowest and highest of the rounds' own CPU ratios (round i of koa-mongorest over round i of the
+     * baseline; rounds are interleaved, so each pair ran at nearly the same time): how far the median
+     * ratio can be read. Absent where `cpuVsBaseline` is.
+     */
+    cpuVsBaselineRounds?: { low: number; high: number };
+  };
 }
 
 export interface ContenderReport {
@@ -102,12 +113,27 @@ export function ratios(cells: ScenarioReport['cells']): ScenarioReport['ratios']
     library && other && other.serverCpuMicros > 0 ? library.serverCpuMicros / other.serverCpuMicros : undefined;
   const cpuVsBaseline = cpu(baseline);
   const cpuVsPeer = cpu(peer);
+  const cpuVsBaselineRounds = cpuVsBaseline === undefined ? undefined : pairedRange(cells.baseline, cells['koa-mongorest']);
   return {
     ...(library && baseline ? { libraryVsBaseline: library.rps / baseline.rps } : {}),
     ...(library && peer ? { libraryVsPeer: library.rps / peer.rps } : {}),
     ...(cpuVsBaseline !== undefined ? { cpuVsBaseline } : {}),
     ...(cpuVsPeer !== undefined ? { cpuVsPeer } : {}),
+    ...(cpuVsBaselineRounds ? { cpuVsBaselineRounds } : {}),
   };
+}
+
+/** The range of `library`'s CPU per request over `other`'s, round by round (rounds paired by their index). */
+function pairedRange(other: Cell | undefined, library: Cell | undefined): { low: number; high: number } | undefined {
+  if (other?.status !== 'measured' || library?.status !== 'measured') return undefined;
+  const pairs = Math.min(other.rounds.length, library.rounds.length);
+  const values: number[] = [];
+  for (let i = 0; i < pairs; i++) {
+    const base = other.rounds[i]!.serverCpuMicros;
+    const lib = library.rounds[i]!.serverCpuMicros;
+    if (base > 0 && Number.isFinite(lib)) values.push(lib / base);
+  }
+  return values.length === 0 ? undefined : { low: Math.min(...values), high: Math.max(...values) };
 }
 
 /**
@@ -137,6 +163,7 @@ export function referenceCheckCost(report: BenchReport): { id: ContenderId; cpuM
 export function notes(report: BenchReport): string {
   const lines = [
     'CPU lib/base, CPU lib/peer: koa-mongorest\'s server CPU per request over the other\'s (lower is better; the headline).',
+    'rounds: the lowest and highest CPU lib/base of single rounds (round i of each, run one after the other): the spread to read the median by.',
     'req lib/base, req lib/peer: koa-mongorest\'s req/s over the other\'s (higher is better).',
   ];
   for (const cost of referenceCheckCost(report)) {
@@ -227,6 +254,7 @@ export function resultsTable(report: BenchReport, markdown = false): string {
     { title: 'contender', align: 'left' },
     { title: 'CPU us/req', align: 'right' },
     { title: 'CPU lib/base', align: 'right' },
+    { title: 'rounds', align: 'right' },
     { title: 'CPU lib/peer', align: 'right' },
     { title: 'req/s', align: 'right' },
     { title: 'req lib/base', align: 'right' },
@@ -256,6 +284,7 @@ export function resultsTable(report: BenchReport, markdown = false): string {
         contender.id,
         fixed(summary.serverCpuMicros, 0),
         isLibrary ? ratio(r.cpuVsBaseline) : '',
+        isLibrary && r.cpuVsBaselineRounds ? `${r.cpuVsBaselineRounds.low.toFixed(2)}-${r.cpuVsBaselineRounds.high.toFixed(2)}` : '',
         isLibrary ? ratio(r.cpuVsPeer) : '',
         fixed(summary.rps, summary.rps < 100 ? 1 : 0),
         isLibrary ? ratio(r.libraryVsBaseline) : '',
