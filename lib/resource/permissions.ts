@@ -65,4 +65,3 @@ function copyFilter<T>(value: T): T {
   for (const [key, item] of Object.entries(value)) copy[key] = copyFilter(item);
   return copy as T;
 }
-

@@ -51,4 +51,3 @@ function withVersionKey(resource: Resource, projection: Record<string, 1> | unde
   const versionKey = versionKeyOf(resource.document);
   return projection && versionKey !== undefined ? { ...projection, [versionKey]: 1 } : projection;
 }
-

@@ -62,4 +62,3 @@ export function readsDirectly(resource: Resource, op: 'find' | 'findOne'): boole
     directReadable(resource.document, op)
   );
 }
-

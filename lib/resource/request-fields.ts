@@ -9,11 +9,6 @@ import { Resource } from '../resource.js';
 import type { RequestContext } from '../types.js';
 import { stateKey, type ParsedRequest } from './scope.js';
 
-/** A number for the request `ctx`, the same on every call with that context. */
-function requestNumber(ctx: RequestContext): number {
-  return requestState(ctx).number;
-}
-
 /**
  * `resource.requestFields(ctx)`, as the array itself when it can be had without waiting (neither
  * `requestFields` overridden nor `getFields` asynchronous) — the common case, which then costs no turn
@@ -55,8 +50,9 @@ export function requestedFields(meta: ResourceMeta, ctx: RequestContext): readon
   return [...meta.fields, ...meta.optionalFields].filter((field) => wanted.has(field));
 }
 
+/** The instance's parsed record for the request `ctx` (named by its number), fresh for a new request. */
 export function parsedFor(resource: Resource, ctx: RequestContext): ParsedRequest {
-  const request = requestNumber(ctx);
+  const request = requestState(ctx).number;
   const state = resource[stateKey];
   let parsed = state.parsed;
   if (parsed?.request !== request) {
@@ -65,4 +61,3 @@ export function parsedFor(resource: Resource, ctx: RequestContext): ParsedReques
   }
   return parsed;
 }
-

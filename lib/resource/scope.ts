@@ -88,4 +88,3 @@ export interface InstanceState {
   /** serialize/related.ts: the relation outputs of the documents this instance serialized in batch. */
   resolved?: ResolvedRelations;
 }
-
