@@ -18,6 +18,8 @@ export interface LoadSettings {
   connections: number;
   /** Seconds. */
   duration: number;
+  /** When set, the run is this many requests and `duration` is ignored. */
+  amount?: number;
   /** The i-th request; called for every request, so paths and bodies can vary (ids, unique titles). */
   call(i: number): HttpCall;
   /** The status that counts as a success. */
@@ -58,9 +60,10 @@ function toRequest(call: HttpCall): autocannon.Request {
 }
 
 /**
- * One load run: autocannon for `duration` seconds over `connections` keep-alive connections, then a wait
- * until the server has finished the requests autocannon abandoned when it stopped, so that no work of
- * this run spills into the next one and the server's CPU time covers exactly the requests sent.
+ * One load run: autocannon for `duration` seconds (or `amount` requests) over `connections` keep-alive
+ * connections, then a wait until the server has finished the requests autocannon abandoned when it
+ * stopped, so that no work of this run spills into the next one and the server's CPU time covers exactly
+ * the requests sent.
  */
 export async function runLoad(target: LoadTarget, settings: LoadSettings): Promise<LoadResult> {
   let counter = 0;
@@ -70,6 +73,7 @@ export async function runLoad(target: LoadTarget, settings: LoadSettings): Promi
     url: target.url,
     connections: settings.connections,
     duration: settings.duration,
+    ...(settings.amount !== undefined ? { amount: settings.amount } : {}),
     // autocannon stops on its first tick after `duration`: tick often, so short runs last what they say.
     sampleInt: 100,
     // One request template, rebuilt per request with the next call of the scenario.

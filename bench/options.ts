@@ -17,6 +17,13 @@ export interface BenchOptions {
   duration: number;
   /** Seconds of unmeasured load per contender and scenario before its first round. */
   warmup: number;
+  /**
+   * When set, the warm-up is this many requests instead of `warmup` seconds: enough for V8 to have
+   * compiled the scenario's code, whatever the scenario's speed (docs/performance.md, "Warm-up and the JIT").
+   */
+  warmupRequests?: number;
+  /** When set, each measured round is this many requests instead of `duration` seconds. */
+  roundRequests?: number;
   /** Concurrent HTTP connections of the load generator. */
   connections: number;
   contenders: ContenderId[];
@@ -29,7 +36,7 @@ export interface BenchOptions {
 
 const usage = `usage: npm run bench -- [--quick] [--docs=N] [--rounds=N] [--duration=S] [--warmup=S]
                        [--connections=N] [--contenders=a,b] [--scenarios=a,b] [--out=DIR]
-                       [--cpu-prof=DIR]
+                       [--warmup-requests=N] [--round-requests=N] [--cpu-prof=DIR]
        npm run bench -- --scale [--quick] [--docs=N] [--depth=N] [--rounds=N] [--out=DIR] [--cpu-prof=DIR]
   contenders: ${contenderIds.join(', ')}
   scenarios:  ${scenarioIds.join(', ')}`;
@@ -46,6 +53,8 @@ export function parseOptions(argv: string[]): BenchOptions {
       rounds: { type: 'string' },
       duration: { type: 'string' },
       warmup: { type: 'string' },
+      'warmup-requests': { type: 'string' },
+      'round-requests': { type: 'string' },
       connections: { type: 'string' },
       contenders: { type: 'string' },
       scenarios: { type: 'string' },
@@ -71,6 +80,8 @@ export function parseOptions(argv: string[]): BenchOptions {
     rounds: positiveInt('rounds', values.rounds, scale ? (quick ? 5 : 20) : quick ? 3 : 5),
     duration: positiveNumber('duration', values.duration, quick ? 0.8 : 3),
     warmup: nonNegativeNumber('warmup', values.warmup, quick ? 0.3 : 2),
+    ...(values['warmup-requests'] !== undefined ? { warmupRequests: positiveInt('warmup-requests', values['warmup-requests'], 1) } : {}),
+    ...(values['round-requests'] !== undefined ? { roundRequests: positiveInt('round-requests', values['round-requests'], 1) } : {}),
     connections: positiveInt('connections', values.connections, 10),
     contenders: pick('contenders', values.contenders, contenderIds),
     scenarios: pick('scenarios', values.scenarios, scenarioIds),

@@ -329,8 +329,8 @@ export function describeRun(report: BenchReport): string {
     `${m.cpus} CPUs (${m.cpuModel}), ${m.memoryGiB} GiB, ${m.platform}, Node ${m.node}; ` +
       `${Math.round(m.idleBeforeStart * 100)} % idle before start`,
     `database: ${d.label}; ${d.posts} posts + ${d.users} users seeded in ${d.seedSeconds.toFixed(1)} s`,
-    `load: autocannon, ${o.connections} connections, ${o.rounds} rounds x ${o.duration} s per contender and ` +
-      `scenario after ${o.warmup} s warm-up, rounds interleaved; medians shown`,
+    `load: autocannon, ${o.connections} connections, ${o.rounds} rounds x ${o.roundRequests !== undefined ? `${o.roundRequests} requests` : `${o.duration} s`} per contender and ` +
+      `scenario after ${o.warmupRequests !== undefined ? `${o.warmupRequests} requests of` : `${o.warmup} s`} warm-up, rounds interleaved; medians shown`,
   ].join('\n');
 }
 

@@ -196,20 +196,20 @@ async function runScenario(
   }
   await afterRun();
 
-  const load = async (child: ServerChild, duration: number) => {
-    const settings = { connections: opts.connections, duration, call: calls(child), expectedStatus: scenario.status };
+  const load = async (child: ServerChild, duration: number, amount: number | undefined) => {
+    const settings = { connections: opts.connections, duration, ...(amount !== undefined ? { amount } : {}), call: calls(child), expectedStatus: scenario.status };
     const result = await runLoad(child, settings);
     if (!result.drained) log(`[bench] ${id}: ${child.id} was still busy 30 s after a run`);
     await afterRun();
     return result;
   };
-  if (opts.warmup > 0) {
-    for (const child of measured) await load(child, opts.warmup);
+  if (opts.warmupRequests !== undefined || opts.warmup > 0) {
+    for (const child of measured) await load(child, opts.warmup, opts.warmupRequests);
   }
   const rounds = new Map<ContenderId, LoadResult[]>(measured.map((child) => [child.id, []]));
   for (let round = 0; round < opts.rounds; round++) {
     for (const child of measured) {
-      rounds.get(child.id)!.push(await load(child, opts.duration));
+      rounds.get(child.id)!.push(await load(child, opts.duration, opts.roundRequests));
     }
   }
   for (const child of measured) {
