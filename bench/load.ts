@@ -20,6 +20,8 @@ export interface LoadSettings {
   duration: number;
   /** When set, the run is this many requests and `duration` is ignored. */
   amount?: number;
+  /** With `amount`: stop after this many seconds even if fewer requests were made. */
+  maxSeconds?: number;
   /** The i-th request; called for every request, so paths and bodies can vary (ids, unique titles). */
   call(i: number): HttpCall;
   /** The status that counts as a success. */
@@ -60,7 +62,7 @@ function toRequest(call: HttpCall): autocannon.Request {
 }
 
 /**
- * One load run: autocannon for `duration` seconds (or `amount` requests) over `connections` keep-alive
+ * One load run: autocannon for `duration` seconds (or `amount` requests, within `maxSeconds`) over `connections` keep-alive
  * connections, then a wait until the server has finished the requests autocannon abandoned when it
  * stopped, so that no work of this run spills into the next one and the server's CPU time covers exactly
  * the requests sent.
@@ -69,7 +71,8 @@ export async function runLoad(target: LoadTarget, settings: LoadSettings): Promi
   let counter = 0;
   const cpuBefore = await target.cpuMicros();
   const started = performance.now();
-  const result = await autocannon({
+  // Without a callback autocannon returns its run tracker: then/catch and stop(); its types say Promise only.
+  const run = autocannon({
     url: target.url,
     connections: settings.connections,
     duration: settings.duration,
@@ -78,7 +81,15 @@ export async function runLoad(target: LoadTarget, settings: LoadSettings): Promi
     sampleInt: 100,
     // One request template, rebuilt per request with the next call of the scenario.
     requests: [{ setupRequest: (request) => ({ ...request, ...toRequest(settings.call(counter++)) }) }],
-  });
+  }) as Promise<autocannon.Result> & Pick<autocannon.Instance, 'stop'>;
+  const limit =
+    settings.amount !== undefined && settings.maxSeconds !== undefined ? setTimeout(() => run.stop(), settings.maxSeconds * 1000) : undefined;
+  let result: autocannon.Result;
+  try {
+    result = await run; // the tracker has then/catch, not finally
+  } finally {
+    clearTimeout(limit);
+  }
   const drained = await target.idle();
   const seconds = (performance.now() - started) / 1000;
   const cpu = (await target.cpuMicros()) - cpuBefore;

@@ -5,6 +5,8 @@ import { contenderIds, scenarioIds, type ContenderId, type ScenarioId } from './
 
 export interface BenchOptions {
   quick: boolean;
+  /** Warm-ups and rounds counted in requests, capped in seconds (defaults for the four options below). */
+  steady: boolean;
   /** The depth-and-scale run (bench/scale.ts) instead of the contender matrix. */
   scale: boolean;
   /** `--scale`: the depth of the deep page (default half of `docs`). */
@@ -24,6 +26,10 @@ export interface BenchOptions {
   warmupRequests?: number;
   /** When set, each measured round is this many requests instead of `duration` seconds. */
   roundRequests?: number;
+  /** With `warmupRequests`: the warm-up also stops after this many seconds (a slow scenario gets fewer requests). */
+  maxWarmup?: number;
+  /** With `roundRequests`: a round also stops after this many seconds. */
+  maxRound?: number;
   /** Concurrent HTTP connections of the load generator. */
   connections: number;
   contenders: ContenderId[];
@@ -36,7 +42,8 @@ export interface BenchOptions {
 
 const usage = `usage: npm run bench -- [--quick] [--docs=N] [--rounds=N] [--duration=S] [--warmup=S]
                        [--connections=N] [--contenders=a,b] [--scenarios=a,b] [--out=DIR]
-                       [--warmup-requests=N] [--round-requests=N] [--cpu-prof=DIR]
+                       [--steady] [--warmup-requests=N] [--round-requests=N] [--max-warmup=S]
+                       [--max-round=S] [--cpu-prof=DIR]
        npm run bench -- --scale [--quick] [--docs=N] [--depth=N] [--rounds=N] [--out=DIR] [--cpu-prof=DIR]
   contenders: ${contenderIds.join(', ')}
   scenarios:  ${scenarioIds.join(', ')}`;
@@ -55,6 +62,9 @@ export function parseOptions(argv: string[]): BenchOptions {
       warmup: { type: 'string' },
       'warmup-requests': { type: 'string' },
       'round-requests': { type: 'string' },
+      'max-warmup': { type: 'string' },
+      'max-round': { type: 'string' },
+      steady: { type: 'boolean', default: false },
       connections: { type: 'string' },
       contenders: { type: 'string' },
       scenarios: { type: 'string' },
@@ -70,18 +80,30 @@ export function parseOptions(argv: string[]): BenchOptions {
   const quick = values.quick ?? false;
   const scale = values.scale ?? false;
   const docs = positiveInt('docs', values.docs, scale ? (quick ? 20_000 : 100_000) : quick ? 2_000 : 10_000);
+  // --steady: warm-ups and rounds counted in requests, capped in seconds (docs/performance.md, "Warm-up and the JIT").
+  const steady = values.steady ?? false;
+  if (steady && (scale || quick)) fail('--steady measures the contender matrix at length: not with --scale or --quick');
+  const warmupRequests = optionalPositiveInt('warmup-requests', values['warmup-requests'], steady ? 6_000 : undefined);
+  const roundRequests = optionalPositiveInt('round-requests', values['round-requests'], steady ? 1_000 : undefined);
+  const maxWarmup = optionalPositiveNumber('max-warmup', values['max-warmup'], steady ? 60 : undefined);
+  const maxRound = optionalPositiveNumber('max-round', values['max-round'], steady ? 10 : undefined);
+  if (maxWarmup !== undefined && warmupRequests === undefined) fail('--max-warmup needs --warmup-requests (or --steady)');
+  if (maxRound !== undefined && roundRequests === undefined) fail('--max-round needs --round-requests (or --steady)');
   const depth = values.depth === undefined ? undefined : positiveInt('depth', values.depth, 1);
   if (depth !== undefined && depth >= docs) fail('--depth must be below --docs');
   return {
     quick,
+    steady,
     scale,
     ...(depth !== undefined ? { depth } : {}),
     docs,
-    rounds: positiveInt('rounds', values.rounds, scale ? (quick ? 5 : 20) : quick ? 3 : 5),
+    rounds: positiveInt('rounds', values.rounds, scale ? (quick ? 5 : 20) : steady ? 7 : quick ? 3 : 5),
     duration: positiveNumber('duration', values.duration, quick ? 0.8 : 3),
     warmup: nonNegativeNumber('warmup', values.warmup, quick ? 0.3 : 2),
-    ...(values['warmup-requests'] !== undefined ? { warmupRequests: positiveInt('warmup-requests', values['warmup-requests'], 1) } : {}),
-    ...(values['round-requests'] !== undefined ? { roundRequests: positiveInt('round-requests', values['round-requests'], 1) } : {}),
+    ...(warmupRequests !== undefined ? { warmupRequests } : {}),
+    ...(roundRequests !== undefined ? { roundRequests } : {}),
+    ...(maxWarmup !== undefined ? { maxWarmup } : {}),
+    ...(maxRound !== undefined ? { maxRound } : {}),
     connections: positiveInt('connections', values.connections, 10),
     contenders: pick('contenders', values.contenders, contenderIds),
     scenarios: pick('scenarios', values.scenarios, scenarioIds),
@@ -100,6 +122,14 @@ function positiveInt(name: string, raw: string | undefined, fallback: number): n
   const value = Number(raw.replace(/_/g, ''));
   if (!Number.isSafeInteger(value) || value <= 0) fail(`--${name} must be a positive integer (got "${raw}")`);
   return value;
+}
+
+function optionalPositiveInt(name: string, raw: string | undefined, fallback: number | undefined): number | undefined {
+  return raw === undefined ? fallback : positiveInt(name, raw, 1);
+}
+
+function optionalPositiveNumber(name: string, raw: string | undefined, fallback: number | undefined): number | undefined {
+  return raw === undefined ? fallback : positiveNumber(name, raw, 1);
 }
 
 function positiveNumber(name: string, raw: string | undefined, fallback: number): number {

@@ -21,7 +21,7 @@ export interface Summary {
 }
 
 export type Cell =
-  | { status: 'measured'; summary: Summary; rounds: LoadResult[] }
+  | { status: 'measured'; summary: Summary; rounds: LoadResult[]; /** The unmeasured warm-up run (absent without one). */ warmup?: LoadResult }
   | { status: 'skipped'; reason: string };
 
 export interface ScenarioReport {
@@ -72,7 +72,15 @@ export interface BenchReport {
     /** 1-minute load average when the run ended (includes the benchmark's own load). */
     loadAverageAtEnd: number;
   };
-  database: { label: string; kind: string; posts: number; users: number; seedSeconds: number };
+  database: {
+    label: string;
+    kind: string;
+    posts: number;
+    users: number;
+    seedSeconds: number;
+    /** koa-mongorest's `databaseTimeoutMS` when the run set it (absent: the library's default). */
+    libraryDeadlineMS?: number;
+  };
   versions: Record<string, string>;
   contenders: ContenderReport[];
   scenarios: ScenarioReport[];
@@ -166,6 +174,12 @@ export function notes(report: BenchReport): string {
     'rounds: the lowest and highest CPU lib/base of single rounds (round i of each, run one after the other): the spread to read the median by.',
     'req lib/base, req lib/peer: koa-mongorest\'s req/s over the other\'s (higher is better).',
   ];
+  if (report.options.warmupRequests === undefined) {
+    lines.push(
+      'warm-up in seconds: these rounds still include V8 compiling each scenario\'s code, which costs the library (more code) ' +
+        'more than the baseline; --steady measures after it (docs/performance.md, "Warm-up and the JIT").',
+    );
+  }
   for (const cost of referenceCheckCost(report)) {
     const sign = cost.cpuMicros >= 0 ? '+' : '';
     lines.push(
@@ -328,10 +342,17 @@ export function describeRun(report: BenchReport): string {
   return [
     `${m.cpus} CPUs (${m.cpuModel}), ${m.memoryGiB} GiB, ${m.platform}, Node ${m.node}; ` +
       `${Math.round(m.idleBeforeStart * 100)} % idle before start`,
-    `database: ${d.label}; ${d.posts} posts + ${d.users} users seeded in ${d.seedSeconds.toFixed(1)} s`,
-    `load: autocannon, ${o.connections} connections, ${o.rounds} rounds x ${o.roundRequests !== undefined ? `${o.roundRequests} requests` : `${o.duration} s`} per contender and ` +
-      `scenario after ${o.warmupRequests !== undefined ? `${o.warmupRequests} requests of` : `${o.warmup} s`} warm-up, rounds interleaved; medians shown`,
+    `database: ${d.label}; ${d.posts} posts + ${d.users} users seeded in ${d.seedSeconds.toFixed(1)} s` +
+      (d.libraryDeadlineMS !== undefined ? `; koa-mongorest's databaseTimeoutMS ${d.libraryDeadlineMS / 1000} s` : ''),
+    `load: autocannon, ${o.connections} connections, ${o.rounds} rounds x ${amount(o.roundRequests, o.maxRound, o.duration)} per contender and ` +
+      `scenario after ${amount(o.warmupRequests, o.maxWarmup, o.warmup)} of warm-up, rounds interleaved; medians shown${o.steady ? ' (--steady)' : ''}`,
   ].join('\n');
+}
+
+/** A run's length as configured: `1000 requests (at most 10 s)`, `1000 requests` or `3 s`. */
+function amount(requests: number | undefined, maxSeconds: number | undefined, seconds: number): string {
+  if (requests === undefined) return `${seconds} s`;
+  return maxSeconds === undefined ? `${requests} requests` : `${requests} requests (at most ${maxSeconds} s)`;
 }
 
 /** Writes `<dir>/<timestamp>.json` and a Markdown rendering beside it; returns the JSON path. */
