@@ -79,6 +79,9 @@ export async function runLoad(target: LoadTarget, settings: LoadSettings): Promi
     ...(settings.amount !== undefined ? { amount: settings.amount } : {}),
     // autocannon stops on its first tick after `duration`: tick often, so short runs last what they say.
     sampleInt: 100,
+    // Seconds before autocannon counts a request as failed (its default, 10, is shorter than what `filtered`
+    // waits in FerretDB's queue at 10k posts, and than the library's deadline there: bench/run.ts).
+    timeout: 60,
     // One request template, rebuilt per request with the next call of the scenario.
     requests: [{ setupRequest: (request) => ({ ...request, ...toRequest(settings.call(counter++)) }) }],
   }) as Promise<autocannon.Result> & Pick<autocannon.Instance, 'stop'>;

@@ -180,6 +180,16 @@ export function notes(report: BenchReport): string {
         'more than the baseline; --steady measures after it (docs/performance.md, "Warm-up and the JIT").',
     );
   }
+  const wanted = report.options.warmupRequests;
+  for (const scenario of report.scenarios) {
+    // A capped warm-up that fell short: its rounds may still carry compilation (and more of it for the library).
+    const short = Object.entries(scenario.cells).flatMap(([id, cell]) =>
+      cell?.status === 'measured' && cell.warmup && wanted !== undefined && cell.warmup.sent < wanted ? [`${id} ${cell.warmup.sent}`] : [],
+    );
+    if (short.length > 0) {
+      lines.push(`${scenario.title}: warm-up stopped by --max-warmup short of ${wanted} requests (${short.join(', ')}); its rounds may still include compilation.`);
+    }
+  }
   for (const cost of referenceCheckCost(report)) {
     const sign = cost.cpuMicros >= 0 ? '+' : '';
     lines.push(
