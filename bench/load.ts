@@ -14,14 +14,18 @@ export interface LoadTarget {
   cpuMicros(): Promise<number>;
 }
 
+/** How long a load run lasts: seconds, or a number of requests (ended after `maxSeconds` when set). */
+export type RunLength = { seconds: number } | { requests: number; maxSeconds?: number };
+
+/** `3 s`, `1000 requests` or `1000 requests (at most 10 s)`. */
+export function describeLength(length: RunLength): string {
+  if (!('requests' in length)) return `${length.seconds} s`;
+  return length.maxSeconds === undefined ? `${length.requests} requests` : `${length.requests} requests (at most ${length.maxSeconds} s)`;
+}
+
 export interface LoadSettings {
   connections: number;
-  /** Seconds. */
-  duration: number;
-  /** When set, the run is this many requests and `duration` is ignored. */
-  amount?: number;
-  /** With `amount`: stop after this many seconds even if fewer requests were made. */
-  maxSeconds?: number;
+  length: RunLength;
   /** The i-th request; called for every request, so paths and bodies can vary (ids, unique titles). */
   call(i: number): HttpCall;
   /** The status that counts as a success. */
@@ -62,12 +66,13 @@ function toRequest(call: HttpCall): autocannon.Request {
 }
 
 /**
- * One load run: autocannon for `duration` seconds (or `amount` requests, within `maxSeconds`) over `connections` keep-alive
- * connections, then a wait until the server has finished the requests autocannon abandoned when it
- * stopped, so that no work of this run spills into the next one and the server's CPU time covers exactly
- * the requests sent.
+ * One load run: autocannon for `length` (seconds, or requests within an optional time limit) over
+ * `connections` keep-alive connections, then a wait until the server has finished the requests autocannon
+ * abandoned when it stopped, so that no work of this run spills into the next one and the server's CPU
+ * time covers exactly the requests sent.
  */
 export async function runLoad(target: LoadTarget, settings: LoadSettings): Promise<LoadResult> {
+  const { length } = settings;
   let counter = 0;
   const cpuBefore = await target.cpuMicros();
   const started = performance.now();
@@ -75,8 +80,7 @@ export async function runLoad(target: LoadTarget, settings: LoadSettings): Promi
   const run = autocannon({
     url: target.url,
     connections: settings.connections,
-    duration: settings.duration,
-    ...(settings.amount !== undefined ? { amount: settings.amount } : {}),
+    ...('requests' in length ? { amount: length.requests } : { duration: length.seconds }),
     // autocannon stops on its first tick after `duration`: tick often, so short runs last what they say.
     sampleInt: 100,
     // Seconds before autocannon counts a request as failed (its default, 10, is shorter than what `filtered`
@@ -85,8 +89,8 @@ export async function runLoad(target: LoadTarget, settings: LoadSettings): Promi
     // One request template, rebuilt per request with the next call of the scenario.
     requests: [{ setupRequest: (request) => ({ ...request, ...toRequest(settings.call(counter++)) }) }],
   }) as Promise<autocannon.Result> & Pick<autocannon.Instance, 'stop'>;
-  const limit =
-    settings.amount !== undefined && settings.maxSeconds !== undefined ? setTimeout(() => run.stop(), settings.maxSeconds * 1000) : undefined;
+  const maxSeconds = 'requests' in length ? length.maxSeconds : undefined;
+  const limit = maxSeconds !== undefined ? setTimeout(() => run.stop(), maxSeconds * 1000) : undefined;
   let result: autocannon.Result;
   try {
     result = await run; // the tracker has then/catch, not finally

@@ -1,6 +1,7 @@
 /** Command-line options of `npm run bench`. */
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import type { RunLength } from './load.js';
 import { contenderIds, scenarioIds, type ContenderId, type ScenarioId } from './types.js';
 
 export interface BenchOptions {
@@ -110,6 +111,21 @@ export function parseOptions(argv: string[]): BenchOptions {
     outDir: values.out ?? new URL('./results/', import.meta.url).pathname,
     ...(values['cpu-prof'] ? { cpuProfDir: path.resolve(values['cpu-prof']) } : {}),
   };
+}
+
+/** Each contender's warm-up per scenario, as the options give it. */
+export function warmupLength(o: BenchOptions): RunLength {
+  return lengthOf(o.warmup, o.warmupRequests, o.maxWarmup);
+}
+
+/** Each measured round, as the options give it. */
+export function roundLength(o: BenchOptions): RunLength {
+  return lengthOf(o.duration, o.roundRequests, o.maxRound);
+}
+
+function lengthOf(seconds: number, requests: number | undefined, maxSeconds: number | undefined): RunLength {
+  if (requests === undefined) return { seconds };
+  return maxSeconds === undefined ? { requests } : { requests, maxSeconds };
 }
 
 function fail(message: string): never {

@@ -3,8 +3,8 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { LoadResult } from './load.js';
-import type { BenchOptions } from './options.js';
+import { describeLength, type LoadResult } from './load.js';
+import { roundLength, warmupLength, type BenchOptions } from './options.js';
 import type { ContenderId, MemorySample, ScenarioId } from './types.js';
 
 const repoRoot = fileURLToPath(new URL('..', import.meta.url));
@@ -174,22 +174,7 @@ export function notes(report: BenchReport): string {
     'rounds: the lowest and highest CPU lib/base of single rounds (round i of each, run one after the other): the spread to read the median by.',
     'req lib/base, req lib/peer: koa-mongorest\'s req/s over the other\'s (higher is better).',
   ];
-  if (report.options.warmupRequests === undefined) {
-    lines.push(
-      'warm-up in seconds: these rounds still include V8 compiling each scenario\'s code, which costs the library (more code) ' +
-        'more than the baseline; --steady measures after it (docs/performance.md, "Warm-up and the JIT").',
-    );
-  }
-  const wanted = report.options.warmupRequests;
-  for (const scenario of report.scenarios) {
-    // A capped warm-up that fell short: its rounds may still carry compilation (and more of it for the library).
-    const short = Object.entries(scenario.cells).flatMap(([id, cell]) =>
-      cell?.status === 'measured' && cell.warmup && wanted !== undefined && cell.warmup.sent < wanted ? [`${id} ${cell.warmup.sent}`] : [],
-    );
-    if (short.length > 0) {
-      lines.push(`${scenario.title}: warm-up stopped by --max-warmup short of ${wanted} requests (${short.join(', ')}); its rounds may still include compilation.`);
-    }
-  }
+  lines.push(...warmupNotes(report));
   for (const cost of referenceCheckCost(report)) {
     const sign = cost.cpuMicros >= 0 ? '+' : '';
     lines.push(
@@ -198,6 +183,28 @@ export function notes(report: BenchReport): string {
     );
   }
   return lines.join('\n');
+}
+
+/**
+ * What the warm-up leaves in the rounds: a timed warm-up ends while V8 is still compiling; a counted one
+ * that its time limit stopped short is named with how far each contender got.
+ */
+function warmupNotes(report: BenchReport): string[] {
+  const warmup = warmupLength(report.options);
+  if (!('requests' in warmup)) {
+    return [
+      'warm-up in seconds: these rounds still include V8 compiling each scenario\'s code, which costs the library (more code) ' +
+        'more than the baseline; --steady measures after it (docs/performance.md, "Warm-up and the JIT").',
+    ];
+  }
+  return report.scenarios.flatMap((scenario) => {
+    const short = Object.entries(scenario.cells).flatMap(([id, cell]) =>
+      cell?.status === 'measured' && cell.warmup && cell.warmup.sent < warmup.requests ? [`${id} ${cell.warmup.sent}`] : [],
+    );
+    return short.length === 0
+      ? []
+      : [`${scenario.title}: warm-up stopped by --max-warmup short of ${warmup.requests} requests (${short.join(', ')}); its rounds may still include compilation.`];
+  });
 }
 
 /** Share of CPU time (all CPUs) spent idle over the next `ms` milliseconds. */
@@ -354,15 +361,9 @@ export function describeRun(report: BenchReport): string {
       `${Math.round(m.idleBeforeStart * 100)} % idle before start`,
     `database: ${d.label}; ${d.posts} posts + ${d.users} users seeded in ${d.seedSeconds.toFixed(1)} s` +
       (d.libraryDeadlineMS !== undefined ? `; koa-mongorest's databaseTimeoutMS ${d.libraryDeadlineMS / 1000} s` : ''),
-    `load: autocannon, ${o.connections} connections, ${o.rounds} rounds x ${amount(o.roundRequests, o.maxRound, o.duration)} per contender and ` +
-      `scenario after ${amount(o.warmupRequests, o.maxWarmup, o.warmup)} of warm-up, rounds interleaved; medians shown${o.steady ? ' (--steady)' : ''}`,
+    `load: autocannon, ${o.connections} connections, ${o.rounds} rounds x ${describeLength(roundLength(o))} per contender and ` +
+      `scenario after ${describeLength(warmupLength(o))} of warm-up, rounds interleaved; medians shown${o.steady ? ' (--steady)' : ''}`,
   ].join('\n');
-}
-
-/** A run's length as configured: `1000 requests (at most 10 s)`, `1000 requests` or `3 s`. */
-function amount(requests: number | undefined, maxSeconds: number | undefined, seconds: number): string {
-  if (requests === undefined) return `${seconds} s`;
-  return maxSeconds === undefined ? `${requests} requests` : `${requests} requests (at most ${maxSeconds} s)`;
 }
 
 /** Writes `<dir>/<timestamp>.json` and a Markdown rendering beside it; returns the JSON path. */

@@ -10,8 +10,8 @@ import { MongoClient } from 'mongodb';
 import { resolveServer, type ResolvedServer } from '../test/fixtures/server/resolve.js';
 import { ServerChild } from './child.js';
 import { contenders } from './contenders/index.js';
-import { probe, runLoad, type LoadResult } from './load.js';
-import { parseOptions, type BenchOptions } from './options.js';
+import { probe, runLoad, type LoadResult, type RunLength } from './load.js';
+import { parseOptions, roundLength, warmupLength, type BenchOptions } from './options.js';
 import {
   describeRun,
   machine,
@@ -214,34 +214,28 @@ async function runScenario(
   }
   await afterRun();
 
-  const load = async (child: ServerChild, duration: number, amount: number | undefined, maxSeconds: number | undefined) => {
-    const settings = {
-      connections: opts.connections,
-      duration,
-      ...(amount !== undefined ? { amount } : {}),
-      ...(maxSeconds !== undefined ? { maxSeconds } : {}),
-      call: calls(child),
-      expectedStatus: scenario.status,
-    };
-    const result = await runLoad(child, settings);
+  const load = async (child: ServerChild, length: RunLength) => {
+    const result = await runLoad(child, { connections: opts.connections, length, call: calls(child), expectedStatus: scenario.status });
     if (!result.drained) log(`[bench] ${id}: ${child.id} was still busy 30 s after a run`);
     await afterRun();
     return result;
   };
+  const warmup = warmupLength(opts);
   const warmups = new Map<ContenderId, LoadResult>();
-  if (opts.warmupRequests !== undefined || opts.warmup > 0) {
-    for (const child of measured) warmups.set(child.id, await load(child, opts.warmup, opts.warmupRequests, opts.maxWarmup));
+  if ('requests' in warmup || warmup.seconds > 0) {
+    for (const child of measured) warmups.set(child.id, await load(child, warmup));
   }
+  const round = roundLength(opts);
   const rounds = new Map<ContenderId, LoadResult[]>(measured.map((child) => [child.id, []]));
-  for (let round = 0; round < opts.rounds; round++) {
+  for (let i = 0; i < opts.rounds; i++) {
     for (const child of measured) {
-      rounds.get(child.id)!.push(await load(child, opts.duration, opts.roundRequests, opts.maxRound));
+      rounds.get(child.id)!.push(await load(child, round));
     }
   }
   for (const child of measured) {
     const results = rounds.get(child.id)!;
-    const warmup = warmups.get(child.id);
-    report.cells[child.id] = { status: 'measured', summary: summarize(results), rounds: results, ...(warmup ? { warmup } : {}) };
+    const warmed = warmups.get(child.id);
+    report.cells[child.id] = { status: 'measured', summary: summarize(results), rounds: results, ...(warmed ? { warmup: warmed } : {}) };
   }
   report.ratios = ratios(report.cells);
   const line = measured.map((child) => `${child.id} ${Math.round(summarize(rounds.get(child.id)!).rps)} req/s`);
