@@ -21,7 +21,7 @@ import { PerformanceObserver } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { Collection, MongoClient, type Document } from 'mongodb';
-import { resolveServer } from '../test/fixtures/server/resolve.js';
+import { resolveBenchServer } from './database.js';
 import { start as startBaseline } from './contenders/baseline.js';
 import { start as startLib } from './contenders/koa-mongorest.js';
 import { restDialect } from './routes.js';
@@ -45,7 +45,7 @@ const rounds = Number(values.rounds ?? 5);
 const connections = Number(values.connections ?? 10);
 const scenarios = (values.scenarios ?? 'list-20,list-100,fetch,expanded').split(',');
 
-const server = await resolveServer((line) => console.error(line));
+const server = await resolveBenchServer((line) => console.error(line));
 const dbName = 'koa_mongorest_read_path';
 const client = await new MongoClient(server.uri).connect();
 const fixture = await seed(client.db(dbName), docs, () => undefined);

@@ -13,7 +13,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
 import { MongoClient } from 'mongodb';
-import { resolveServer } from '../test/fixtures/server/resolve.js';
+import { resolveBenchServer } from './database.js';
 import { ServerChild } from './child.js';
 import { restDialect } from './routes.js';
 import { removeCreated, seed } from './seed.js';
@@ -63,7 +63,7 @@ const t0 = performance.now();
 const log = (line: string) => console.error(`${((performance.now() - t0) / 1000).toFixed(1).padStart(7)}s ${line}`);
 const mib = (bytes: number) => (bytes / 2 ** 20).toFixed(1);
 
-const server = await resolveServer(log);
+const server = await resolveBenchServer(log);
 const client = await new MongoClient(server.uri).connect();
 let child: ServerChild | undefined;
 try {
