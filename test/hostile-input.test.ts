@@ -384,6 +384,14 @@ test('dots, NUL and _bsontype in values (not keys) are plain data', async (t) =>
   const tag = uniqueTag('keys');
   const extra = { dotted: 'a.b', nul: 'k\u0000x', type: '_bsontype', list: ['_bsontype', 'x.y'] };
   const res = await create(JSON.stringify({ title: 'a.b', extra, tag }), tag);
+  if (env().database.ferretBackend === 'postgresql') {
+    // FerretDB over PostgreSQL cannot store a NUL in a string (server-capabilities.test.ts): the server
+    // refuses the insert, so the write is an unexpected server error, and nothing is stored.
+    t.log('known-unsupported on FerretDB over PostgreSQL: a string with NUL cannot be stored');
+    assertJson(t, res, 500, { error: 'Internal Server Error' });
+    t.is(await env().Note.countDocuments({ tag }), 0);
+    return;
+  }
   t.is(res.status, 201);
   t.like(await storedOf(res.body.id as string), { title: 'a.b', extra });
 });

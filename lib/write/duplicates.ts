@@ -1,8 +1,10 @@
 /**
  * Unique-index violations → 409 naming the API field. MongoDB reports the index (`keyPattern`,
  * `keyValue`, `index: email_1` in the message); FerretDB reports neither on insert and answers updates
- * with code 1 "UNIQUE constraint failed: index '<collection>_<hash>_<index>'". When the error does not
- * say which field, the document's unique indexes are probed (error path only, one query per index).
+ * with code 1 and its backend's own message: over SQLite "UNIQUE constraint failed: index
+ * '<collection>_<hash>_<index>'", over PostgreSQL "duplicate key value violates unique constraint
+ * \"<collection>_<hash>_<mangled index>_idx\" (SQLSTATE 23505)". When the error does not say which
+ * field, the document's unique indexes are probed (error path only, one query per index).
  */
 import { Conflict } from '../errors.js';
 import { apiPath } from '../http/field-errors.js';
@@ -24,10 +26,13 @@ interface ServerError {
   message?: string;
 }
 
+/** FerretDB's update duplicates (code 1, InternalError): SQLite's and PostgreSQL's constraint errors. */
+const ferretDuplicate = /UNIQUE constraint failed|duplicate key value violates unique constraint .*\(SQLSTATE 23505\)/;
+
 export function isDuplicateKeyError(error: unknown): boolean {
   if (typeof error !== 'object' || error === null) return false;
   const { code, message } = error as ServerError;
-  return code === 11000 || (code === 1 && /UNIQUE constraint failed/.test(message ?? ''));
+  return code === 11000 || (code === 1 && ferretDuplicate.test(message ?? ''));
 }
 
 type IndexKeys = Record<string, unknown>;
