@@ -7,11 +7,11 @@ import Router from '@koa/router';
 import type { Middleware } from 'koa';
 import { instantiateStrategies } from './auth/authentication.js';
 import { existingRequestDeadline } from './deadline/request-deadline.js';
-import { GatewayTimeout, NotFound } from './errors.js';
+import { NotFound } from './errors.js';
 import { filterTargetOf } from './handlers/shared.js';
 import { assertSameMongoose } from './mongoose-copy.js';
 import { quietClientAborts } from './http/client-abort.js';
-import { toHttpError } from './http/error-response.js';
+import { settledError } from './http/error-response.js';
 import { resolveIdempotency, type IdempotencySetting } from './idempotency/options.js';
 import type { MethodMarker } from './methods.js';
 import { cursorKey } from './query/cursor.js';
@@ -254,13 +254,10 @@ export class MongoRest {
       try {
         await serve(ctx);
       } catch (thrown) {
-        const mapped = toHttpError(thrown, meta);
-        const { unexpected } = mapped;
-        // Writes of this request still running (other saves of a bulk update) are cancelled unless sent.
-        // Once one may have reached the server, "unavailable, retry" would be a lie (a retry could apply
-        // it twice), whatever failed: the outcome is unknown.
+        // Writes of this request still running (other saves of a bulk update) are cancelled unless sent;
+        // whether any may have reached the server decides what can truthfully be answered.
         const writeSent = existingRequestDeadline(ctx)?.freeze() ?? false;
-        const error = mapped.error.status === 503 && writeSent ? new GatewayTimeout() : mapped.error;
+        const { error, unexpected } = settledError(thrown, meta, writeSent);
         if (unexpected) this.onError(thrown, ctx);
         ctx.remove('Location');
         ctx.set(error.headers);
