@@ -102,8 +102,9 @@ export class MongoRest {
       databaseTimeoutMS: options.databaseTimeoutMS ?? 2000,
       cursorKey: cursorKey(options.cursorSecret),
       idempotency: resolveIdempotency(options.idempotency),
+      onError: options.onError ?? defaultOnError,
     };
-    this.onError = options.onError ?? defaultOnError;
+    this.onError = this.settings.onError;
     const { path = '/openapi.json', authenticationMethods = [], ...documentOptions } = typeof options.openapi === 'object' ? options.openapi : {};
     this.openapiDefaults = documentOptions;
     if (options.openapi) {

@@ -9,14 +9,15 @@
 import { Readable } from 'node:stream';
 import type { Resource } from '../resource.js';
 import type { PlainDocument, RequestContext } from '../types.js';
-import { toHttpError } from '../http/error-response.js';
+import { settledError } from '../http/error-response.js';
 import { planStream } from './plan.js';
 
 export const NDJSON = 'application/x-ndjson';
 /** Documents serialized together (and fetched per round trip). */
 const BATCH = 100;
 
-export async function stream(ctx: RequestContext, resource: Resource): Promise<void> {
+/** `onError`: told of an unexpected failure once the stream has started (its line then says only 500). */
+export async function stream(ctx: RequestContext, resource: Resource, onError: (error: unknown, ctx: RequestContext) => void): Promise<void> {
   const meta = resource.meta;
   const { filter, order, projection } = await planStream(ctx, resource);
   const query = await resource.readableQuery(ctx, filter);
@@ -52,9 +53,12 @@ export async function stream(ctx: RequestContext, resource: Resource): Promise<v
         if (batch.length === BATCH) yield await flush();
       }
       if (batch.length > 0) yield await flush();
-    } catch (error) {
-      // The status line is gone: the last line says what happened.
-      yield `${JSON.stringify(toHttpError(error, meta).error.body)}\n`;
+    } catch (thrown) {
+      // The status line is gone: the last line says what happened, as the JSON error of a list would
+      // (a stream writes nothing: what the server refused is the client's to change, e.g. a NUL).
+      const { error, unexpected } = settledError(thrown, meta, false);
+      if (unexpected) onError(thrown, ctx);
+      yield `${JSON.stringify(error.body)}\n`;
     } finally {
       await cursor.close().catch(() => undefined);
     }

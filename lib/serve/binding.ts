@@ -42,6 +42,8 @@ export interface ServeSettings {
   cursorKey: Buffer;
   /** Set when `Idempotency-Key` is honoured. */
   idempotency?: IdempotencyConfig | undefined;
+  /** The MongoRest's `onError`: an NDJSON stream reports its own (its failure comes after the status line). */
+  onError: (error: unknown, ctx: RequestContext) => void;
 }
 
 /** A view registered at a URL: the instance, its method table and where its items live. */
@@ -192,7 +194,7 @@ export class ViewBinding {
   ): Promise<void> {
     switch (marker.name) {
       case 'List':
-        if (accepted === NDJSON) return stream(ctx, resource);
+        if (accepted === NDJSON) return stream(ctx, resource, this.settings.onError);
         return list(ctx, resource, { cursorKey: this.settings.cursorKey, scope: collectionPathOf(ctx, this) });
       case 'Fetch':
         return fetch(ctx, resource, pk!);
