@@ -23,6 +23,21 @@ export function describeLength(length: RunLength): string {
   return length.maxSeconds === undefined ? `${length.requests} requests` : `${length.requests} requests (at most ${length.maxSeconds} s)`;
 }
 
+/**
+ * `length` cut into `pieces` consecutive runs of equal length (the requests and their time limit, or the
+ * seconds, divided; at least one request each): a warm-up run in pieces, interleaved between contenders.
+ */
+export function splitLength(length: RunLength, pieces: number): RunLength[] {
+  const piece: RunLength =
+    'requests' in length
+      ? {
+          requests: Math.max(1, Math.ceil(length.requests / pieces)),
+          ...(length.maxSeconds !== undefined ? { maxSeconds: length.maxSeconds / pieces } : {}),
+        }
+      : { seconds: length.seconds / pieces };
+  return Array.from({ length: pieces }, () => piece);
+}
+
 export interface LoadSettings {
   connections: number;
   length: RunLength;
@@ -137,4 +152,40 @@ export async function probe(baseUrl: string, call: HttpCall): Promise<Probe> {
   } catch {
     return { status: response.status, body: text };
   }
+}
+
+/**
+ * Consecutive runs of one contender read as one run: counts, time and server CPU summed (CPU per request
+ * weighted by the requests of each), latency and response size those of the last run (the warmest).
+ */
+export function combineLoads(results: readonly LoadResult[]): LoadResult {
+  const last = results.at(-1);
+  if (!last) throw new Error('combineLoads: no runs');
+  let sent = 0;
+  let received = 0;
+  let seconds = 0;
+  let cpu = 0;
+  let failures = 0;
+  const statuses: Record<string, number> = {};
+  for (const result of results) {
+    sent += result.sent;
+    received += result.received;
+    seconds += result.seconds;
+    cpu += result.serverCpuMicros * result.sent;
+    failures += result.failures;
+    for (const [status, count] of Object.entries(result.statuses)) statuses[status] = (statuses[status] ?? 0) + count;
+  }
+  return {
+    sent,
+    received,
+    seconds,
+    rps: seconds > 0 ? sent / seconds : 0,
+    p50: last.p50,
+    p99: last.p99,
+    bytesPerResponse: last.bytesPerResponse,
+    serverCpuMicros: sent > 0 ? cpu / sent : 0,
+    failures,
+    statuses,
+    drained: results.every((result) => result.drained),
+  };
 }

@@ -113,7 +113,10 @@ export function parseOptions(argv: string[]): BenchOptions {
   };
 }
 
-/** Each contender's warm-up per scenario, as the options give it. */
+/** Interleaved pieces each contender's warm-up is run in (bench/run.ts's runScenario says why). */
+export const warmupPieces = 3;
+
+/** Each contender's warm-up per scenario, as the options give it (in total, over its pieces). */
 export function warmupLength(o: BenchOptions): RunLength {
   return lengthOf(o.warmup, o.warmupRequests, o.maxWarmup);
 }

@@ -1,11 +1,15 @@
 /** Aggregation (median of rounds, ratios), the printed tables, and the JSON written to bench/results/. */
+import { execFile } from 'node:child_process';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { describeLength, type LoadResult } from './load.js';
-import { roundLength, warmupLength, type BenchOptions } from './options.js';
+import { roundLength, warmupLength, warmupPieces, type BenchOptions } from './options.js';
 import type { ContenderId, MemorySample, ScenarioId } from './types.js';
+
+const execFileAsync = promisify(execFile);
 
 const repoRoot = fileURLToPath(new URL('..', import.meta.url));
 
@@ -240,11 +244,25 @@ export function machine(idleBeforeStart: number): BenchReport['machine'] {
 export async function versions(packages: string[]): Promise<Record<string, string>> {
   const out: Record<string, string> = {};
   const read = async (file: string) => (JSON.parse(await readFile(file, 'utf8')) as { version: string }).version;
-  out['koa-mongorest'] = `${await read(path.join(repoRoot, 'package.json'))} (working tree)`;
+  out['koa-mongorest'] = `${await read(path.join(repoRoot, 'package.json'))} (${await checkout()})`;
   for (const name of [...new Set(packages)].sort()) {
     out[name] = await read(path.join(repoRoot, 'node_modules', name, 'package.json')).catch(() => 'not installed');
   }
   return out;
+}
+
+/**
+ * The commit the run measured, and whether `lib/` or `bench/` differed from it (numbers are recorded with
+ * the commit they were taken at); `working tree` where git cannot say.
+ */
+async function checkout(): Promise<string> {
+  try {
+    const git = (...args: string[]) => execFileAsync('git', args, { cwd: repoRoot }).then(({ stdout }) => stdout.trim());
+    const [commit, changes] = await Promise.all([git('rev-parse', '--short', 'HEAD'), git('status', '--porcelain', '--', 'lib', 'bench')]);
+    return changes === '' ? `at ${commit}` : `at ${commit}, lib/ or bench/ modified`;
+  } catch {
+    return 'working tree';
+  }
 }
 
 // ---- rendering ----------------------------------------------------------------------------------------
@@ -362,7 +380,7 @@ export function describeRun(report: BenchReport): string {
     `database: ${d.label}; ${d.posts} posts + ${d.users} users seeded in ${d.seedSeconds.toFixed(1)} s` +
       (d.libraryDeadlineMS !== undefined ? `; koa-mongorest's databaseTimeoutMS ${d.libraryDeadlineMS / 1000} s` : ''),
     `load: autocannon, ${o.connections} connections, ${o.rounds} rounds x ${describeLength(roundLength(o))} per contender and ` +
-      `scenario after ${describeLength(warmupLength(o))} of warm-up, rounds interleaved; medians shown${o.steady ? ' (--steady)' : ''}`,
+      `scenario after ${describeLength(warmupLength(o))} of warm-up (in ${warmupPieces} interleaved pieces), rounds interleaved; medians shown${o.steady ? ' (--steady)' : ''}`,
   ].join('\n');
 }
 

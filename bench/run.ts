@@ -11,8 +11,8 @@ import { resolveBenchServer } from './database.js';
 import type { ResolvedServer } from '../test/fixtures/server/resolve.js';
 import { ServerChild } from './child.js';
 import { contenders } from './contenders/index.js';
-import { probe, runLoad, type LoadResult, type RunLength } from './load.js';
-import { parseOptions, roundLength, warmupLength, type BenchOptions } from './options.js';
+import { combineLoads, probe, runLoad, splitLength, type LoadResult, type RunLength } from './load.js';
+import { parseOptions, roundLength, warmupLength, warmupPieces, type BenchOptions } from './options.js';
 import {
   describeRun,
   machine,
@@ -225,7 +225,15 @@ async function runScenario(
   const warmup = warmupLength(opts);
   const warmups = new Map<ContenderId, LoadResult>();
   if ('requests' in warmup || warmup.seconds > 0) {
-    for (const child of measured) warmups.set(child.id, await load(child, warmup));
+    // Warmed up in interleaved pieces (A/B/C, A/B/C, …) like the rounds, so each contender's last piece
+    // runs just before the first round's cycle: warmed one after the other, the first contender idled for
+    // the others' whole warm-ups (minutes) before its first round, and the first rounds cost up to 1.7x the
+    // CPU per request of the later ones (docs/performance.md, "Warm-up in pieces").
+    const pieces = new Map<ContenderId, LoadResult[]>(measured.map((child) => [child.id, []]));
+    for (const piece of splitLength(warmup, warmupPieces)) {
+      for (const child of measured) pieces.get(child.id)!.push(await load(child, piece));
+    }
+    for (const [id, runs] of pieces) warmups.set(id, combineLoads(runs));
   }
   const round = roundLength(opts);
   const rounds = new Map<ContenderId, LoadResult[]>(measured.map((child) => [child.id, []]));
