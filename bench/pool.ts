@@ -11,7 +11,7 @@
  * `node --import tsx bench/pool.ts bench/results/<a>.json bench/results/<b>.json …`
  */
 import { readFile } from 'node:fs/promises';
-import type { BenchReport } from './report.js';
+import { median, type BenchReport } from './report.js';
 
 const files = process.argv.slice(2);
 if (files.length === 0) {
@@ -26,11 +26,6 @@ interface Pool {
   library: number[];
 }
 
-const median = (xs: readonly number[]) => {
-  const sorted = [...xs].sort((a, b) => a - b);
-  const middle = sorted.length / 2;
-  return sorted.length % 2 === 1 ? sorted[Math.floor(middle)]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
-};
 const quantile = (sorted: readonly number[], q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
 
 const pools = new Map<string, Pool>();
