@@ -53,8 +53,9 @@ export interface MongoRestOptions {
    */
   idempotency?: IdempotencySetting;
   /**
-   * Called with every unexpected error (answered 500 without details). Default: `console.error`. Never
-   * called for a client that closed the connection mid-request (see docs/http.md).
+   * Called with every unexpected error (answered 500 without details; in an NDJSON stream that has
+   * started, its last line). Default: `console.error`. Never called for a client that closed the
+   * connection mid-request (see docs/http.md).
    */
   onError?: (error: unknown, ctx: RequestContext) => void;
   /**

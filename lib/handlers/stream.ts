@@ -3,8 +3,9 @@
  * object per line, read from a database cursor and serialized in batches (related resources load once
  * per batch), so memory stays flat whatever the count. Filters, ordering, `_fields`, the queryset and
  * `hasReadPermission` apply as for a page; `_skip`/`_limit`/`_after` do not. Past
- * `Resource.maxStreamDocuments` the stream ends with `{"error": …, "truncated": true}`. A client that
- * disconnects closes the cursor.
+ * `Resource.maxStreamDocuments` the stream ends with `{"error": …, "truncated": true}`. An error once
+ * the stream has started ends it with the error body a page would get (the status line is sent). A
+ * client that disconnects closes the cursor.
  */
 import { Readable } from 'node:stream';
 import type { Resource } from '../resource.js';
