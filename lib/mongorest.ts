@@ -11,7 +11,7 @@ import { NotFound } from './errors.js';
 import { filterTargetOf } from './handlers/shared.js';
 import { assertSameMongoose } from './mongoose-copy.js';
 import { quietClientAborts } from './http/client-abort.js';
-import { settledError } from './http/error-response.js';
+import { failureAnswer } from './http/error-response.js';
 import { resolveIdempotency, type IdempotencySetting } from './idempotency/options.js';
 import type { MethodMarker } from './methods.js';
 import { cursorKey } from './query/cursor.js';
@@ -86,7 +86,6 @@ export class MongoRest {
   /** The underlying @koa/router instance (routes live here). */
   readonly router: Router;
   private readonly settings: ServeSettings;
-  private readonly onError: (error: unknown, ctx: RequestContext) => void;
   private readonly bindings = new Map<string, ViewBinding>();
   private readonly names = new Set<string>();
   /** Registered views in registration order, with their names (the document lists them so). */
@@ -105,7 +104,6 @@ export class MongoRest {
       idempotency: resolveIdempotency(options.idempotency),
       onError: options.onError ?? defaultOnError,
     };
-    this.onError = this.settings.onError;
     const { path = '/openapi.json', authenticationMethods = [], ...documentOptions } = typeof options.openapi === 'object' ? options.openapi : {};
     this.openapiDefaults = documentOptions;
     if (options.openapi) {
@@ -259,8 +257,7 @@ export class MongoRest {
         // Writes of this request still running (other saves of a bulk update) are cancelled unless sent;
         // whether any may have reached the server decides what can truthfully be answered.
         const writeSent = existingRequestDeadline(ctx)?.freeze() ?? false;
-        const { error, unexpected } = settledError(thrown, meta, writeSent);
-        if (unexpected) this.onError(thrown, ctx);
+        const error = failureAnswer(thrown, meta, writeSent, this.settings.onError, ctx);
         ctx.remove('Location');
         ctx.set(error.headers);
         ctx.status = error.status;

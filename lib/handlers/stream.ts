@@ -10,7 +10,7 @@
 import { Readable } from 'node:stream';
 import type { Resource } from '../resource.js';
 import type { PlainDocument, RequestContext } from '../types.js';
-import { settledError } from '../http/error-response.js';
+import { failureAnswer } from '../http/error-response.js';
 import { planStream } from './plan.js';
 
 export const NDJSON = 'application/x-ndjson';
@@ -57,9 +57,7 @@ export async function stream(ctx: RequestContext, resource: Resource, onError: (
     } catch (thrown) {
       // The status line is gone: the last line says what happened, as the JSON error of a list would
       // (a stream writes nothing: what the server refused is the client's to change, e.g. a NUL).
-      const { error, unexpected } = settledError(thrown, meta, false);
-      if (unexpected) onError(thrown, ctx);
-      yield `${JSON.stringify(error.body)}\n`;
+      yield `${JSON.stringify(failureAnswer(thrown, meta, false, onError, ctx).body)}\n`;
     } finally {
       await cursor.close().catch(() => undefined);
     }

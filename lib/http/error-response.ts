@@ -7,6 +7,7 @@
 import { BadRequest, Conflict, GatewayTimeout, HttpError, InternalServerError, NotFound, ServiceUnavailable } from '../errors.js';
 import { changedMeanwhile, isDocumentNotFoundError, isVersionError } from '../write/concurrency.js';
 import type { ResourceMeta } from '../resource-meta.js';
+import type { RequestContext } from '../types.js';
 import { isCastError, isValidationError } from '../guards.js';
 import { isDatabaseUnavailable } from './database.js';
 import { apiPath, fieldErrorsOf, messageOf } from './field-errors.js';
@@ -54,6 +55,22 @@ export function settledError(error: unknown, meta: ResourceMeta | undefined, wri
   const mapped = toHttpError(error, meta);
   if (mapped.error.status === 503 && writeSent) return { error: new GatewayTimeout(), unexpected: mapped.unexpected };
   return mapped;
+}
+
+/**
+ * What a failed request is answered with (`settledError`), an unexpected error first reported to the
+ * MongoRest's `onError`: the one rule for every failure, a JSON answer's or a started stream's last line.
+ */
+export function failureAnswer(
+  thrown: unknown,
+  meta: ResourceMeta | undefined,
+  writeSent: boolean,
+  onError: (error: unknown, ctx: RequestContext) => void,
+  ctx: RequestContext,
+): HttpError {
+  const { error, unexpected } = settledError(thrown, meta, writeSent);
+  if (unexpected) onError(thrown, ctx);
+  return error;
 }
 
 /** FerretDB over PostgreSQL refusing a string with NUL (PostgreSQL's jsonb has none): code 1, SQLSTATE 22P05. */

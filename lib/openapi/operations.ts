@@ -53,7 +53,7 @@ const httpMethod: Record<MethodName, OpenApiHttpMethod> = {
 
 const json = (schema: JsonSchema) => ({ 'application/json': { schema } });
 const headerRef = (name: string) => ({ $ref: `#/components/headers/${name}` });
-/** The last line of a stream cut short: by `maxStreamDocuments` (`truncated`) or by a database error. */
+/** The last line of a stream cut short: by `maxStreamDocuments` (`truncated`) or by an error once it had started. */
 const streamEndSchema: JsonSchema = {
   type: 'object',
   description: 'The last line of an NDJSON stream that did not end normally.',
